@@ -1,0 +1,188 @@
+"""The open event format ("skyscan-event", version 1): ``.npz`` or ``.json``.
+
+Layout (both containers hold the same fields; see ``docs/event-format.md``):
+
+- ``format`` = "skyscan-event", ``format_version`` = 1;
+- ``metadata``: run_id, event_id, event_type, mjd, is_real_event;
+- ``pulses``: string, om, time [ns], charge [PE], flags (I3RecoPulse bits, 1 = HLC);
+- ``geometry``: string, om, x, y, z [m] (+ ``source``);
+- ``seeds`` / ``truth``: name -> {zenith, azimuth [rad], x, y, z [m], time [ns], energy [GeV], shape};
+- optional ``truth_losses`` (N x 5: x, y, z, time, energy), ``realtime_version``.
+
+In ``.npz`` the arrays are stored as ``pulses.<col>``, ``geometry.<col>``, ``truth_losses`` and
+everything else as a JSON string under ``header``; files are read with ``allow_pickle=False``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import zipfile
+from dataclasses import asdict, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from skymap_scanner.event.model import Event, EventError, EventMetadata, Geometry, Particle, Pulses
+
+FORMAT_NAME = "skyscan-event"
+FORMAT_VERSION = 1
+PULSE_COLUMNS = ("string", "om", "time", "charge", "flags")
+GEOMETRY_COLUMNS = ("string", "om", "x", "y", "z")
+_PARTICLE_FIELDS = tuple(f.name for f in fields(Particle))
+
+
+class EventFileError(EventError):
+    """An event file cannot be read; the message names the file and the field."""
+
+
+def _particle_to_json(p: Particle) -> dict[str, Any]:
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(p).items()}
+
+
+def _particle_from_json(d: Any, where: str) -> Particle:
+    if not isinstance(d, dict):
+        raise EventError(f"{where} must be an object")
+    unknown = set(d) - set(_PARTICLE_FIELDS)
+    if unknown:
+        raise EventError(f"{where}: unknown field(s) {sorted(unknown)}")
+    kw: dict[str, Any] = {}
+    for k, v in d.items():
+        if k == "shape":
+            kw[k] = str(v)
+        else:
+            try:
+                kw[k] = math.nan if v is None else float(v)
+            except (TypeError, ValueError):
+                raise EventError(f"{where}.{k} must be a number or null, got {v!r}") from None
+    return Particle(**kw)
+
+
+def _header(event: Event) -> dict[str, Any]:
+    return {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "metadata": asdict(event.metadata),
+        "realtime_version": event.realtime_version,
+        "geometry_source": event.geometry.source,
+        "seeds": {k: _particle_to_json(v) for k, v in event.seeds.items()},
+        "truth": {k: _particle_to_json(v) for k, v in event.truth.items()},
+    }
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    """JSON-ready dict of the event (arrays as lists)."""
+    out = _header(event)
+    out["pulses"] = {c: getattr(event.pulses, c).tolist() for c in PULSE_COLUMNS}
+    out["geometry"] = {c: getattr(event.geometry, c).tolist() for c in GEOMETRY_COLUMNS}
+    if event.truth_losses is not None:
+        out["truth_losses"] = event.truth_losses.tolist()
+    return out
+
+
+def event_from_dict(d: Any, source: str = "") -> Event:
+    """Build an Event from the dict layout; raises EventError naming the bad field."""
+    if not isinstance(d, dict):
+        raise EventError("top level must be an object")
+    if d.get("format") != FORMAT_NAME:
+        raise EventError(f"field 'format' must be {FORMAT_NAME!r}, got {d.get('format')!r}")
+    version = d.get("format_version")
+    if version != FORMAT_VERSION:
+        raise EventError(f"unsupported format_version {version!r} (this reader knows {FORMAT_VERSION})")
+    for key in ("metadata", "pulses", "geometry"):
+        if not isinstance(d.get(key), dict):
+            raise EventError(f"missing or malformed field {key!r}")
+    meta = d["metadata"]
+    try:
+        metadata = EventMetadata(
+            run_id=int(meta["run_id"]),
+            event_id=int(meta["event_id"]),
+            event_type=str(meta["event_type"]),
+            mjd=float(meta["mjd"]),
+            is_real_event=bool(meta["is_real_event"]),
+        )
+    except KeyError as e:
+        raise EventError(f"metadata lacks {e.args[0]!r}") from None
+    except (TypeError, ValueError) as e:
+        raise EventError(f"metadata: {e}") from None
+
+    def columns(key: str, names: tuple[str, ...]) -> list[np.ndarray]:
+        block = d[key]
+        missing = [c for c in names if c not in block]
+        if missing:
+            raise EventError(f"{key} lacks column(s) {missing}")
+        try:
+            return [np.asarray(block[c], dtype=np.float64) for c in names]
+        except (TypeError, ValueError):
+            raise EventError(f"{key}: columns must be numeric arrays") from None
+
+    pulses = Pulses(*columns("pulses", PULSE_COLUMNS))
+    geometry = Geometry(*columns("geometry", GEOMETRY_COLUMNS), source=str(d.get("geometry_source", "")))
+    seeds = {str(k): _particle_from_json(v, f"seeds.{k}") for k, v in (d.get("seeds") or {}).items()}
+    truth = {str(k): _particle_from_json(v, f"truth.{k}") for k, v in (d.get("truth") or {}).items()}
+    losses = d.get("truth_losses")
+    return Event(
+        metadata=metadata,
+        pulses=pulses,
+        geometry=geometry,
+        seeds=seeds,
+        truth=truth,
+        truth_losses=None if losses is None else np.asarray(losses, dtype=np.float64).reshape(-1, 5),
+        realtime_version=str(d.get("realtime_version", "")),
+        source=source,
+    )
+
+
+def write_event(event: Event, path: str | Path) -> Path:
+    """Write the event in the open format; the suffix (.npz or .json) picks the container."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".json":
+        path.write_text(json.dumps(event_to_dict(event)))
+        return path
+    if path.suffix != ".npz":
+        raise EventFileError(f"{path}: event files end in .npz or .json")
+    arrays: dict[str, np.ndarray] = {"header": np.array(json.dumps(_header(event)))}
+    arrays |= {f"pulses.{c}": getattr(event.pulses, c) for c in PULSE_COLUMNS}
+    arrays |= {f"geometry.{c}": getattr(event.geometry, c) for c in GEOMETRY_COLUMNS}
+    if event.truth_losses is not None:
+        arrays["truth_losses"] = event.truth_losses
+    with path.open("wb") as f:
+        np.savez_compressed(f, **arrays)
+    return path
+
+
+def _read_npz(path: Path) -> dict[str, Any]:
+    with np.load(path, allow_pickle=False) as z:
+        if "header" not in z.files:
+            raise EventError("no 'header' array (not a skyscan-event file)")
+        d = json.loads(str(z["header"]))
+        if not isinstance(d, dict):
+            raise EventError("header must be a JSON object")
+        d["pulses"] = {c: z[f"pulses.{c}"] for c in PULSE_COLUMNS if f"pulses.{c}" in z.files}
+        d["geometry"] = {c: z[f"geometry.{c}"] for c in GEOMETRY_COLUMNS if f"geometry.{c}" in z.files}
+        if "truth_losses" in z.files:
+            d["truth_losses"] = z["truth_losses"]
+        return d
+
+
+def read_event(path: str | Path) -> Event:
+    """Read an open-format event file (.npz or .json). Errors name the file and the field."""
+    path = Path(path)
+    if not path.is_file():
+        raise EventFileError(f"{path}: no such event file")
+    try:
+        if path.suffix == ".npz":
+            d = _read_npz(path)
+        elif path.suffix == ".json":
+            d = json.loads(path.read_text())
+        else:
+            raise EventError("unknown suffix (open-format events end in .npz or .json)")
+        return event_from_dict(d, source=str(path))
+    except EventFileError:
+        raise
+    except EventError as e:
+        raise EventFileError(f"{path}: {e}") from None
+    except (OSError, ValueError, zipfile.BadZipFile, KeyError, UnicodeDecodeError) as e:
+        raise EventFileError(f"{path}: not a readable event file ({type(e).__name__}: {e})") from None

@@ -1,0 +1,236 @@
+"""The project's event model: what every reader (alert message, simulation, open file) produces.
+
+Conventions (see ``docs/event-format.md``):
+
+- positions in metres in the IceCube detector frame (z up, origin at 1948.07 m depth);
+- times in ns, all in one time frame (relative to the event's readout window for real events);
+- charges in photoelectrons (PE);
+- zenith/azimuth in radians give the direction a particle comes *from*
+  (travel direction p = -(sin z cos a, sin z sin a, cos z)).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: I3RecoPulse flag bits (IceTray dataclasses/public/dataclasses/physics/I3RecoPulse.h)
+FLAG_LC = 1  # local coincidence (HLC)
+FLAG_ATWD = 2
+FLAG_FADC = 4
+
+#: event types as written into results (upstream config / skyreader EventMetadata)
+EVENT_TYPES = ("neutrino", "HESE", "EHE", "ESTRES", "simulated", "synthetic", "none")
+
+#: well-known seed names
+SEED_DIRECTION = "direction"  # online fit direction (e.g. OnlineL2 SplineMPE) — pointing seed
+SEED_VERTEX = "vertex"  # vertex seed (e.g. VHESelfVeto / HESE vertex)
+
+
+class EventError(ValueError):
+    """An event is malformed or inconsistent (the message names the field)."""
+
+
+@dataclass(frozen=True)
+class EventMetadata:
+    """Identity of an event, as skyreader's ``EventMetadata`` (version 1)."""
+
+    run_id: int
+    event_id: int
+    event_type: str
+    mjd: float
+    is_real_event: bool
+
+    def __post_init__(self) -> None:
+        if self.is_real_event and not 100_000 <= self.run_id < 1_000_000:
+            raise EventError(
+                f"run_id {self.run_id}: a real event needs 100000 <= run_id < 1000000 (skyreader rule)"
+            )
+        if not math.isfinite(self.mjd):
+            raise EventError(f"mjd must be finite, got {self.mjd}")
+
+    def __str__(self) -> str:
+        """``run%08d.evt%012d.<type>``: names the cache folder and every output file."""
+        return f"run{self.run_id:08d}.evt{self.event_id:012d}.{self.event_type}"
+
+
+@dataclass(frozen=True)
+class Particle:
+    """A track/cascade hypothesis or truth. Missing values are NaN.
+
+    zenith/azimuth [rad] (where it comes from), x/y/z [m], time [ns], energy [GeV].
+    ``shape`` is free text such as "InfiniteTrack", "Cascade", "MCTrack".
+    """
+
+    zenith: float = math.nan
+    azimuth: float = math.nan
+    x: float = math.nan
+    y: float = math.nan
+    z: float = math.nan
+    time: float = math.nan
+    energy: float = math.nan
+    shape: str = ""
+
+    @property
+    def has_direction(self) -> bool:
+        return math.isfinite(self.zenith) and math.isfinite(self.azimuth)
+
+    @property
+    def has_vertex(self) -> bool:
+        return all(math.isfinite(v) for v in (self.x, self.y, self.z))
+
+    @property
+    def position(self) -> np.ndarray:
+        return np.array([self.x, self.y, self.z])
+
+
+def _as(array: object, dtype: type | str, name: str) -> np.ndarray:
+    out = np.ascontiguousarray(np.asarray(array, dtype=dtype))
+    if out.ndim != 1:
+        raise EventError(f"{name} must be one-dimensional, got shape {out.shape}")
+    return out
+
+
+@dataclass(frozen=True)
+class Pulses:
+    """Pulses sorted by (string, om, time). Times [ns], charges [PE], flags = I3RecoPulse bits."""
+
+    string: np.ndarray
+    om: np.ndarray
+    time: np.ndarray
+    charge: np.ndarray
+    flags: np.ndarray
+
+    def __post_init__(self) -> None:
+        cols = {
+            "string": _as(self.string, np.int32, "pulses.string"),
+            "om": _as(self.om, np.int32, "pulses.om"),
+            "time": _as(self.time, np.float64, "pulses.time"),
+            "charge": _as(self.charge, np.float64, "pulses.charge"),
+            "flags": _as(self.flags, np.uint8, "pulses.flags"),
+        }
+        n = {len(v) for v in cols.values()}
+        if len(n) != 1:
+            raise EventError(f"pulse columns differ in length: { {k: len(v) for k, v in cols.items()} }")
+        if not np.all(np.isfinite(cols["time"])):
+            raise EventError("pulses.time contains NaN or inf")
+        if not np.all(np.isfinite(cols["charge"])):
+            raise EventError("pulses.charge contains NaN or inf")
+        order = np.lexsort((cols["time"], cols["om"], cols["string"]))
+        for k, v in cols.items():
+            object.__setattr__(self, k, v[order])
+
+    def __len__(self) -> int:
+        return len(self.time)
+
+    def select(self, mask: np.ndarray) -> Pulses:
+        return Pulses(self.string[mask], self.om[mask], self.time[mask], self.charge[mask],
+                      self.flags[mask])
+
+    @property
+    def hlc(self) -> np.ndarray:
+        """Boolean mask of hard-local-coincidence pulses."""
+        return (self.flags & FLAG_LC) != 0
+
+    @property
+    def n_channels(self) -> int:
+        """Number of distinct hit DOMs."""
+        return len(np.unique(self.dom_keys()))
+
+    def dom_keys(self) -> np.ndarray:
+        """One int64 key per pulse: string * 1000 + om."""
+        return self.string.astype(np.int64) * 1000 + self.om
+
+    @classmethod
+    def empty(cls) -> Pulses:
+        return cls(*(np.empty(0) for _ in range(5)))
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """DOM positions [m]: one row per (string, om), sorted by (string, om)."""
+
+    string: np.ndarray
+    om: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    z: np.ndarray
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        cols = {
+            "string": _as(self.string, np.int32, "geometry.string"),
+            "om": _as(self.om, np.int32, "geometry.om"),
+            "x": _as(self.x, np.float64, "geometry.x"),
+            "y": _as(self.y, np.float64, "geometry.y"),
+            "z": _as(self.z, np.float64, "geometry.z"),
+        }
+        if len({len(v) for v in cols.values()}) != 1:
+            raise EventError("geometry columns differ in length")
+        order = np.lexsort((cols["om"], cols["string"]))
+        for k, v in cols.items():
+            object.__setattr__(self, k, v[order])
+        keys = self.keys()
+        if len(keys) and np.any(np.diff(keys) == 0):
+            raise EventError("geometry lists a (string, om) twice")
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def keys(self) -> np.ndarray:
+        return self.string.astype(np.int64) * 1000 + self.om
+
+    def positions(self) -> np.ndarray:
+        """(N, 3) array of DOM positions [m]."""
+        return np.column_stack([self.x, self.y, self.z])
+
+    def lookup(self, string: np.ndarray, om: np.ndarray) -> np.ndarray:
+        """Positions (N, 3) of the given DOMs; raises EventError naming a DOM that is missing."""
+        want = np.asarray(string, np.int64) * 1000 + np.asarray(om)
+        keys = self.keys()
+        idx = np.searchsorted(keys, want)
+        idx_c = np.clip(idx, 0, max(len(keys) - 1, 0))
+        missing = (len(keys) == 0) | (keys[idx_c] != want) if len(keys) else np.ones(len(want), bool)
+        if np.any(missing):
+            bad = want[missing][0]
+            raise EventError(
+                f"DOM ({bad // 1000}, {bad % 1000}) has no position in the geometry ({self.source or 'unnamed'})"
+            )
+        return self.positions()[idx_c]
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event to scan: pulses, the geometry they need, metadata, seeds and (simulation) truth.
+
+    ``seeds`` maps a name to a Particle: ``SEED_DIRECTION`` (online fit direction, used for pointed
+    scans and as the dummy's minimum) and ``SEED_VERTEX`` (vertex seed) are well-known names; readers
+    may keep further fits under their original key names. ``truth`` holds MC truth (e.g. "primary",
+    "muon"); ``truth_losses`` is an (N, 5) array of stochastic losses (x, y, z [m], time [ns],
+    energy [GeV]). ``realtime_version`` is the alert format version ("2021a", ...) or "".
+    """
+
+    metadata: EventMetadata
+    pulses: Pulses
+    geometry: Geometry
+    seeds: dict[str, Particle] = field(default_factory=dict)
+    truth: dict[str, Particle] = field(default_factory=dict)
+    truth_losses: np.ndarray | None = None
+    realtime_version: str = ""
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if len(self.pulses) == 0:
+            raise EventError(f"event {self.metadata} has no pulses")
+        self.geometry.lookup(self.pulses.string, self.pulses.om)  # every hit DOM needs a position
+        if self.truth_losses is not None:
+            losses = np.asarray(self.truth_losses, np.float64)
+            if losses.ndim != 2 or losses.shape[1] != 5:
+                raise EventError("truth_losses must have shape (N, 5): x, y, z, time, energy")
+            object.__setattr__(self, "truth_losses", losses)
+
+    def hit_positions(self) -> np.ndarray:
+        """(N, 3) position of the DOM of each pulse [m]."""
+        return self.geometry.lookup(self.pulses.string, self.pulses.om)

@@ -1,0 +1,36 @@
+"""Shared test fixtures.
+
+Real data live in ``../shared/data`` (override with ``SKYSCAN_TEST_DATA``). Tests that need them use the
+``shared_data`` fixture: they skip with a clear reason when the folder is absent, unless
+``SKYSCAN_REQUIRE_SHARED_DATA=1`` (set by ``.ci/run``), which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_data_dir() -> Path:
+    return Path(os.environ.get("SKYSCAN_TEST_DATA", REPO.parent / "shared" / "data")).resolve()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """Path of the shared real-data folder (events/, reference/, geometry/, simulation/)."""
+    path = shared_data_dir()
+    if not (path / "events").is_dir():
+        msg = f"shared data folder {path} is absent (set SKYSCAN_TEST_DATA)"
+        if os.environ.get("SKYSCAN_REQUIRE_SHARED_DATA") == "1":
+            pytest.fail(msg + " and SKYSCAN_REQUIRE_SHARED_DATA=1 forbids skipping")
+        pytest.skip(msg)
+    return path
+
+
+@pytest.fixture(scope="session")
+def geometry_table(shared_data: Path) -> Path:
+    return shared_data / "geometry" / "icecube86.csv"
