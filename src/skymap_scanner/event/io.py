@@ -15,6 +15,7 @@ everything else as a JSON string under ``header``; files are read with ``allow_p
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import zipfile
@@ -143,17 +144,33 @@ def write_event(event: Event, path: str | Path) -> Path:
         return path
     if path.suffix != ".npz":
         raise EventFileError(f"{path}: event files end in .npz or .json")
+    path.write_bytes(event_to_bytes(event))
+    return path
+
+
+def event_to_bytes(event: Event) -> bytes:
+    """The event as the bytes of an open-format ``.npz`` file."""
     arrays: dict[str, np.ndarray] = {"header": np.array(json.dumps(_header(event)))}
     arrays |= {f"pulses.{c}": getattr(event.pulses, c) for c in PULSE_COLUMNS}
     arrays |= {f"geometry.{c}": getattr(event.geometry, c) for c in GEOMETRY_COLUMNS}
     if event.truth_losses is not None:
         arrays["truth_losses"] = event.truth_losses
-    with path.open("wb") as f:
-        np.savez_compressed(f, **arrays)
-    return path
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return buffer.getvalue()
 
 
-def _read_npz(path: Path) -> dict[str, Any]:
+def event_from_bytes(data: bytes, source: str = "") -> Event:
+    """Inverse of :func:`event_to_bytes`."""
+    try:
+        return event_from_dict(_read_npz(io.BytesIO(data)), source=source)
+    except EventError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile, KeyError) as e:
+        raise EventFileError(f"{source or 'event bytes'}: not a readable event ({e})") from None
+
+
+def _read_npz(path: Path | io.BytesIO) -> dict[str, Any]:
     with np.load(path, allow_pickle=False) as z:
         if "header" not in z.files:
             raise EventError("no 'header' array (not a skyscan-event file)")

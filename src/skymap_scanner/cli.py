@@ -1,0 +1,201 @@
+"""``skymap-scanner``: thin command-line layer over the library.
+
+Errors the user can fix (bad flags, unreadable files, unknown algorithm) end in one line on stderr
+and exit code 2 (usage) or 1 (everything else).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from pydantic import ValidationError
+
+from skymap_scanner.__version__ import __version__
+from skymap_scanner.config import Settings, load_settings
+from skymap_scanner.event.model import EventError
+
+LOGGER = logging.getLogger("skymap_scanner")
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except ValidationError as e:
+        err = e.errors()[0]
+        where = ".".join(map(str, err["loc"])) or "settings"
+        raise click.UsageError(f"invalid {where}: {err['msg'].removeprefix('Value error, ')}") from None
+
+
+def _reco_options(items: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.UsageError(f"--reco-option {item!r}: expected KEY=VALUE")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="skymap-scanner")
+def cli() -> None:
+    """Scan the sky for the direction of an IceCube event (no IceTray needed)."""
+
+
+def scan_options(f: Any) -> Any:
+    options = [
+        click.option("--reco-algo", help="reconstruction algorithm (module in skymap_scanner.recos)"),
+        click.option("--nsides", help='nside progression "N:EXT ...", default "8:0 64:12 512:24"'),
+        click.option("--output-dir", "-o", type=click.Path(path_type=Path), help="where results go"),
+        click.option("--workers", "-w", type=int, help="local worker processes (default: CPU count)"),
+        click.option("--batch-size", type=int, help="pixel variations per task message"),
+        click.option("--predictive-scanning-threshold", type=float,
+                     help="start the next nside when this fraction is done (0.1-1.0)"),
+        click.option("--reco-option", "reco_option", multiple=True, metavar="KEY=VALUE",
+                     help="algorithm option (repeatable)"),
+        click.option("--task-time-limit", type=float, help="seconds before a worker's task is killed"),
+        click.option("--idle-timeout", type=float, help="seconds without results before giving up"),
+        click.option("--pointing-radius", type=float, help="pointed scans: radius in degrees (3.5)"),
+        click.option("--plot/--no-plot", default=True, show_default=True, help="make plots at the end"),
+        click.option("--seed", type=int, default=None, help="seed of the pixel send order"),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _run_scan(event: Any, reco_algo: str | None, nsides: str | None, output_dir: Path | None,
+              workers: int | None, batch_size: int | None, predictive_scanning_threshold: float | None,
+              reco_option: tuple[str, ...], task_time_limit: float | None, idle_timeout: float | None,
+              pointing_radius: float | None, plot: bool, seed: int | None) -> None:
+    from skymap_scanner.recos import RecoError
+    from skymap_scanner.server.scan import ScanConfig, ScanError, ScanServer
+    from skymap_scanner.transport.base import TransportError
+    from skymap_scanner.transport.embedded import EmbeddedTransport
+
+    s = _settings(reco_algo=reco_algo, nsides=nsides, output_dir=output_dir, workers=workers,
+                  batch_size=batch_size, predictive_scanning_threshold=predictive_scanning_threshold,
+                  task_time_limit_s=task_time_limit, idle_timeout_s=idle_timeout,
+                  pointing_radius_deg=pointing_radius)
+    _setup_logging(s.log)
+    config = ScanConfig(
+        reco_algo=s.reco_algo, reco_options=_reco_options(reco_option), progression=s.nsides,
+        output_dir=s.output_dir, batch_size=s.batch_size,
+        predictive_scanning_threshold=s.predictive_scanning_threshold,
+        idle_timeout_s=s.idle_timeout_s, progress_interval_s=s.progress_interval_s,
+        result_interval_s=s.result_interval_s, pointing_radius_deg=s.pointing_radius_deg,
+        shuffle_seed=seed,
+    )
+    try:
+        server = ScanServer(event, config, EmbeddedTransport(s.workers, s.task_time_limit_s, s.max_attempts))
+    except RecoError as e:
+        raise click.UsageError(str(e)) from None
+    try:
+        with server.transport:
+            outcome = server.run()
+    except (ScanError, TransportError) as e:
+        raise click.ClickException(str(e)) from None
+    _print_summary(outcome)
+    if plot:
+        _plot(outcome.npz_path, s.output_dir)
+
+
+def _print_summary(outcome: Any) -> None:
+    m = outcome.progress.manifest(outcome.collector)["progress"]
+    best = m["best_fit"]
+    tallies = m["tallies"]
+    click.echo(f"result: {outcome.json_path}\n        {outcome.npz_path}\nmanifest: {outcome.manifest_path}")
+    per_nside = ", ".join(f"nside {n}: {t['pixels_in_result']}" for n, t in tallies["nsides"].items())
+    click.echo(f"pixels: {per_nside}; failed pixels: {tallies['overall']['failed_pixels']}, "
+               f"failed variations: {tallies['overall']['failed_variations']}")
+    click.echo(f"best fit: RA {best['ra_deg']:.3f} deg, Dec {best['dec_deg']:.3f} deg "
+               f"(nside {best['nside']}, pixel {best['pixel']}, llh {best['llh']:.3f}); "
+               f"{m['runtime']['elapsed_s']:.1f} s")
+
+
+def _plot(result_path: Path, output_dir: Path) -> None:
+    from skymap_scanner.postprocess.plots import make_plots, read_result
+
+    files, areas = make_plots(read_result(result_path), output_dir)
+    for f in files:
+        click.echo(f"plot: {f}")
+    if areas:
+        click.echo("contour areas (Wilks): " + ", ".join(f"{k} {v:.3f} deg²" for k, v in areas.items()))
+
+
+@cli.command()
+@click.argument("event_file", type=click.Path(path_type=Path))
+@click.option("--gcd", type=click.Path(path_type=Path), help="IceCube GCD file for DOM positions")
+@click.option("--geometry", type=click.Path(path_type=Path), help="geometry table (CSV)")
+@scan_options
+def scan(event_file: Path, gcd: Path | None, geometry: Path | None, **kwargs: Any) -> None:
+    """Scan EVENT_FILE with local worker processes (no broker needed)."""
+    from skymap_scanner.event.loader import load_event
+
+    try:
+        event = load_event(event_file, gcd=gcd, geometry_table=geometry)
+    except (EventError, OSError) as e:
+        raise click.ClickException(str(e)) from None
+    _run_scan(event, **kwargs)
+
+
+@cli.command()
+@scan_options
+@click.option("--event-seed", type=int, default=1, show_default=True, help="seed of the synthetic event")
+def demo(event_seed: int, **kwargs: Any) -> None:
+    """Make a synthetic event, scan it and plot the result."""
+    from skymap_scanner.event.io import write_event
+    from skymap_scanner.event.synthetic import synthetic_event
+
+    event = synthetic_event(seed=event_seed)
+    out = kwargs["output_dir"] or Path("skyscan-demo")
+    kwargs["output_dir"] = out
+    click.echo(f"demo event: {write_event(event, out / f'{event.metadata}.npz')}")
+    _run_scan(event, **kwargs)
+
+
+@cli.command()
+@click.argument("result_file", type=click.Path(path_type=Path))
+@click.option("--output-dir", "-o", type=click.Path(path_type=Path), help="default: next to the result")
+def plot(result_file: Path, output_dir: Path | None) -> None:
+    """Full-sky and zoomed contour plots (PDF and PNG) of RESULT_FILE; prints contour areas."""
+    try:
+        _plot(result_file, output_dir or result_file.parent)
+    except (OSError, ValueError, KeyError) as e:
+        raise click.ClickException(f"{result_file}: {e}") from None
+
+
+_NSIDE_STEP = re.compile(r"^\d+:\d+$")
+
+
+def _join_nsides(argv: list[str]) -> list[str]:
+    """Let ``--nsides 8:0 64:12 512:24`` (several tokens) reach click as one value."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        out.append(argv[i])
+        if argv[i] == "--nsides":
+            steps = []
+            while i + 1 < len(argv) and _NSIDE_STEP.match(argv[i + 1]):
+                steps.append(argv[i + 1])
+                i += 1
+            if steps:
+                out.append(" ".join(steps))
+        i += 1
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    args = _join_nsides(sys.argv[1:] if argv is None else list(argv))
+    cli.main(args=args, prog_name="skymap-scanner")

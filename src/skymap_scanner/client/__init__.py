@@ -1,0 +1,1 @@
+"""Client side: turn task messages into result messages with a reco algorithm."""

@@ -1,0 +1,47 @@
+"""Scan settings: CLI flags over ``SKYSCAN_*`` environment variables over defaults (typed, validated)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from skymap_scanner.server.collector import PST_MAX, PST_MIN
+from skymap_scanner.server.pixels import DEFAULT_NSIDES, NSideProgression
+
+
+class Settings(BaseSettings):
+    """Every field can be set as ``SKYSCAN_<FIELD>`` (e.g. ``SKYSCAN_NSIDES="8:0 64:12"``)."""
+
+    model_config = SettingsConfigDict(env_prefix="SKYSCAN_", extra="ignore", frozen=True)
+
+    nsides: Annotated[NSideProgression, NoDecode] = NSideProgression.parse(DEFAULT_NSIDES)
+    reco_algo: str = "dummy"
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=1024)
+    batch_size: int | None = Field(default=None, ge=1, le=100_000)
+    predictive_scanning_threshold: float = Field(default=1.0, ge=PST_MIN, le=PST_MAX)
+    #: upstream SKYSCAN_MQ_TIMEOUT_FROM_CLIENTS (7200 s); a laptop scan gives up sooner
+    idle_timeout_s: float = Field(default=600.0, gt=0)
+    #: per-task time limit on a worker (None: unlimited)
+    task_time_limit_s: float | None = Field(default=None, gt=0)
+    max_attempts: int = Field(default=3, ge=1, le=100)
+    progress_interval_s: float = Field(default=10.0, ge=0)
+    result_interval_s: float = Field(default=30.0, ge=0)
+    pointing_radius_deg: float | None = Field(default=None, gt=0, le=180)
+    output_dir: Path = Path("skyscan-output")
+    log: str = "INFO"
+
+    @field_validator("nsides", mode="before")
+    @classmethod
+    def _parse_nsides(cls, v: Any) -> NSideProgression:
+        if isinstance(v, NSideProgression):
+            return v
+        return NSideProgression.parse(v)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment, with the given (not None) values on top."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

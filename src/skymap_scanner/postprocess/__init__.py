@@ -1,0 +1,1 @@
+"""After the scan: contour areas and plots of a SkyScanResult."""
