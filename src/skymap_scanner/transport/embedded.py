@@ -8,6 +8,7 @@ task delivered again, split into single-variation tasks so that one poison pixel
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing as mp
 import os
@@ -101,10 +102,8 @@ class EmbeddedTransport(ServerTransport):
 
     def close(self) -> None:
         for w in self._workers:
-            try:
+            with contextlib.suppress(OSError, BrokenPipeError):
                 w.conn.send(None)
-            except (OSError, BrokenPipeError):
-                pass
         deadline = time.monotonic() + 5
         for w in self._workers:
             w.process.join(max(0.0, deadline - time.monotonic()))
