@@ -1,0 +1,72 @@
+"""The command line: demo/scan/plot end to end and one-line errors on bad input."""
+
+import subprocess
+import sys
+
+import pytest
+
+from skymap_scanner.cli import _join_nsides
+from skymap_scanner.event.io import write_event
+from skymap_scanner.event.synthetic import synthetic_event
+
+
+def cli(*args, env=None):
+    return subprocess.run([sys.executable, "-c", "from skymap_scanner.cli import main; main()", *args],
+                          capture_output=True, text=True, timeout=300, env=env)
+
+
+def test_join_nsides():
+    assert _join_nsides(["scan", "e", "--nsides", "8:0", "64:12", "-o", "d"]) == [
+        "scan", "e", "--nsides", "8:0 64:12", "-o", "d"]
+
+
+def test_version():
+    out = cli("--version")
+    assert out.returncode == 0 and "skymap-scanner" in out.stdout
+
+
+def test_demo_writes_results_manifest_and_plots(tmp_path):
+    out = cli("demo", "-o", str(tmp_path), "--workers", "2", "--nsides", "8:0", "64:12")
+    assert out.returncode == 0, out.stderr
+    names = {p.name for p in tmp_path.iterdir()}
+    assert "scan-manifest.json" in names
+    assert any(n.endswith("_8_64.json") for n in names) and any(n.endswith("_8_64.npz") for n in names)
+    assert any(n.endswith(".png") for n in names) and any(n.endswith("zoomed_wilks.pdf") for n in names)
+    assert "contour areas" in out.stdout
+
+
+@pytest.fixture()
+def event_file(tmp_path):
+    return write_event(synthetic_event(), tmp_path / "event.npz")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--nsides", "8:1"], "first extension"),
+    (["--nsides", "8:0", "60:4"], "power of two"),
+    (["--reco-algo", "nope"], "unknown reco algorithm"),
+    (["--reco-option", "sigma_deg"], "KEY=VALUE"),
+    (["--reco-option", "bogus=1"], "bogus"),
+    (["--predictive-scanning-threshold", "0.01"], "predictive_scanning_threshold"),
+])
+def test_bad_flags_give_one_line_errors(event_file, tmp_path, args, message):
+    out = cli("scan", str(event_file), "-o", str(tmp_path / "o"), *args)
+    assert out.returncode != 0
+    assert message in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_missing_and_malformed_event_files(tmp_path):
+    out = cli("scan", str(tmp_path / "missing.npz"), "-o", str(tmp_path))
+    assert out.returncode == 1 and "no such event file" in out.stderr and "Traceback" not in out.stderr
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "skyscan-event", "format_version": 1}')
+    out = cli("scan", str(bad), "-o", str(tmp_path))
+    assert out.returncode == 1 and "bad.json" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_environment_settings(event_file, tmp_path):
+    import os
+
+    env = {**os.environ, "SKYSCAN_NSIDES": "8:0,64:0"}
+    out = cli("scan", str(event_file), "-o", str(tmp_path), env=env)
+    assert out.returncode != 0 and "nsides" in out.stderr
