@@ -68,6 +68,8 @@ def scan_options(f: Any) -> Any:
         click.option("--pointing-radius", type=float, help="pointed scans: radius in degrees (3.5)"),
         click.option("--plot/--no-plot", default=True, show_default=True, help="make plots at the end"),
         click.option("--seed", type=int, default=None, help="seed of the pixel send order"),
+        click.option("--scan-id", help="scan id (default: hash of event and settings; same id resumes)"),
+        click.option("--checkpoint-interval", type=float, help="seconds between checkpoints (0: none)"),
     ]
     for option in reversed(options):
         f = option(f)
@@ -77,8 +79,10 @@ def scan_options(f: Any) -> Any:
 def _run_scan(event: Any, reco_algo: str | None, nsides: str | None, output_dir: Path | None,
               workers: int | None, batch_size: int | None, predictive_scanning_threshold: float | None,
               reco_option: tuple[str, ...], task_time_limit: float | None, idle_timeout: float | None,
-              pointing_radius: float | None, plot: bool, seed: int | None) -> None:
+              pointing_radius: float | None, plot: bool, seed: int | None, scan_id: str | None,
+              checkpoint_interval: float | None) -> None:
     from skymap_scanner.recos import RecoError
+    from skymap_scanner.server.checkpoint import CheckpointError
     from skymap_scanner.server.scan import ScanConfig, ScanError, ScanServer
     from skymap_scanner.transport.base import TransportError
     from skymap_scanner.transport.embedded import EmbeddedTransport
@@ -86,7 +90,8 @@ def _run_scan(event: Any, reco_algo: str | None, nsides: str | None, output_dir:
     s = _settings(reco_algo=reco_algo, nsides=nsides, output_dir=output_dir, workers=workers,
                   batch_size=batch_size, predictive_scanning_threshold=predictive_scanning_threshold,
                   task_time_limit_s=task_time_limit, idle_timeout_s=idle_timeout,
-                  pointing_radius_deg=pointing_radius)
+                  pointing_radius_deg=pointing_radius, scan_id=scan_id,
+                  checkpoint_interval_s=checkpoint_interval)
     _setup_logging(s.log)
     config = ScanConfig(
         reco_algo=s.reco_algo, reco_options=_reco_options(reco_option), progression=s.nsides,
@@ -94,7 +99,8 @@ def _run_scan(event: Any, reco_algo: str | None, nsides: str | None, output_dir:
         predictive_scanning_threshold=s.predictive_scanning_threshold,
         idle_timeout_s=s.idle_timeout_s, progress_interval_s=s.progress_interval_s,
         result_interval_s=s.result_interval_s, pointing_radius_deg=s.pointing_radius_deg,
-        shuffle_seed=seed,
+        shuffle_seed=seed, scan_id=s.scan_id or "",
+        checkpoint_interval_s=s.checkpoint_interval_s or None,
     )
     try:
         server = ScanServer(event, config, EmbeddedTransport(s.workers, s.task_time_limit_s, s.max_attempts))
@@ -103,7 +109,7 @@ def _run_scan(event: Any, reco_algo: str | None, nsides: str | None, output_dir:
     try:
         with server.transport:
             outcome = server.run()
-    except (ScanError, TransportError) as e:
+    except (ScanError, TransportError, CheckpointError) as e:
         raise click.ClickException(str(e)) from None
     _print_summary(outcome)
     if plot:

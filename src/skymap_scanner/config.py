@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     result_interval_s: float = Field(default=30.0, ge=0)
     pointing_radius_deg: float | None = Field(default=None, gt=0, le=180)
     output_dir: Path = Path("skyscan-output")
+    #: scan id (default: a hash of event and settings, so re-running the same scan resumes it)
+    scan_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    #: seconds between checkpoints of the scan state (0: never checkpoint or resume)
+    checkpoint_interval_s: float = Field(default=1.0, ge=0)
     log: str = "INFO"
 
     @field_validator("nsides", mode="before")

@@ -68,6 +68,9 @@ class Collector:
         self._partial: dict[Pixel, list[tuple[RecoPixelVariation | None, str]]] = defaultdict(list)
         self._thresholds = {n: nside_thresholds(pst, n == self.nsides[-1]) for n in self.nsides}
         self._bins: dict[int, int] = dict.fromkeys(self.nsides, 0)
+        #: every accepted variation in arrival order (failures with NaN llh) -> checkpoints
+        self.log: list[RecoPixelVariation] = []
+        self.failure_reasons: dict[int, str] = {}
 
     # -- sending -----------------------------------------------------------------------------
     def register_sent(self, sent: list[SentPixelVariation]) -> None:
@@ -93,7 +96,11 @@ class Collector:
         self.received.add(id_tuple)
         if reco is None or not math.isfinite(reco.llh):
             self.n_failed_variations += 1
+            self.failure_reasons[len(self.log)] = reason or "llh is not finite"
+            self.log.append(RecoPixelVariation(*id_tuple, *([math.nan] * 8)))
             reco = None
+        else:
+            self.log.append(reco)
         pixel = (id_tuple[0], id_tuple[1])
         cache = self._partial[pixel]
         cache.append((reco, reason or "llh is not finite"))

@@ -8,12 +8,13 @@ stop when nothing new was sent and everything sent came back; an idle transport 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
 import random
 import sys
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from tqdm import tqdm
 
 from skymap_scanner.event.model import Event
 from skymap_scanner.recos import RecoInterface, get_reco_class
+from skymap_scanner.server.checkpoint import ScanState, checkpoint_path, load_checkpoint, save_checkpoint
 from skymap_scanner.server.collector import Collector
 from skymap_scanner.server.pixels import NSideProgression, choose_pixels
 from skymap_scanner.server.progress import Progress, write_manifest
@@ -60,6 +62,8 @@ class ScanConfig:
     pointing_radius_deg: float | None = None
     progress_bar: bool | None = None  # None: only on a terminal
     shuffle_seed: int | None = None
+    #: persist the scan state every this many seconds (None: never) and resume from it
+    checkpoint_interval_s: float | None = 1.0
 
 
 @dataclass
@@ -81,18 +85,21 @@ class ScanServer:
         self.reco_cls: type[RecoInterface] = get_reco_class(config.reco_algo)
         self.options = self.reco_cls.parse_options(config.reco_options)
         self.event = self.reco_cls.prepare_event(event, self.options)
-        self.scan_id = config.scan_id or uuid.uuid4().hex[:12]
         self.variations = self.reco_cls.vertex_variations(self.options)
         self.seed = self.reco_cls.seed(self.event)
         self.pointing = self.reco_cls.pointing(self.event)
         self.batch_size = config.batch_size or self.reco_cls.default_batch_size
+        self.startup = Startup.create("", config.reco_algo, self.event, config.reco_options)
+        self.scan_id = config.scan_id or self._default_scan_id()
+        self.startup = Startup(self.scan_id, config.reco_algo, self.startup.event_bytes, dict(config.reco_options))
         self.collector = Collector(len(self.variations), config.progression.nsides,
                                    config.predictive_scanning_threshold)
         self.progress = Progress(self.event.metadata, config.progression, len(self.variations),
                                  self.scan_id, config.reco_algo)
         self._rng = random.Random(config.shuffle_seed)
         self._task_counter = 0
-        self._last_progress = self._last_result = 0.0
+        self._last_progress = self._last_result = self._last_checkpoint = 0.0
+        self.n_resent_after_resume = 0
         self._bar: tqdm | None = None
 
     # -- rounds ------------------------------------------------------------------------------
@@ -170,6 +177,7 @@ class ScanServer:
 
     # -- reporting ---------------------------------------------------------------------------
     def _report(self, force: bool = False, final: bool = False) -> None:
+        self._checkpoint(force)
         now = time.monotonic()
         out = self.config.output_dir
         if force or now - self._last_progress >= self.config.progress_interval_s:
@@ -182,14 +190,61 @@ class ScanServer:
 
     def _manifest_extra(self) -> dict[str, Any]:
         return {"batch_size": self.batch_size, "reco_options": self.config.reco_options,
-                "event_source": self.event.source}
+                "event_source": self.event.source, "resent_after_resume": self.n_resent_after_resume}
+
+    # -- checkpoint / resume -----------------------------------------------------------------
+    def _default_scan_id(self) -> str:
+        """Content hash of event and settings: re-running the same scan resumes it."""
+        return hashlib.sha256(json.dumps(self._identity(), sort_keys=True).encode()).hexdigest()[:12]
+
+    def _identity(self) -> dict[str, Any]:
+        return {"event_sha256": self.startup.event_sha256, "reco_algo": self.config.reco_algo,
+                "reco_options": {k: str(v) for k, v in self.config.reco_options.items()},
+                "nsides": str(self.config.progression), "n_posvar": len(self.variations),
+                "predictive_scanning_threshold": self.config.predictive_scanning_threshold}
+
+    @property
+    def checkpoint_file(self) -> Path:
+        return checkpoint_path(self.config.output_dir, self.scan_id)
+
+    def _checkpoint(self, force: bool = False) -> None:
+        interval = self.config.checkpoint_interval_s
+        now = time.monotonic()
+        if interval is None or (not force and now - self._last_checkpoint < interval):
+            return
+        state = ScanState({**self._identity(), "scan_id": self.scan_id}, list(self.collector.sent),
+                          self.collector.log, self.collector.failure_reasons)
+        save_checkpoint(self.checkpoint_file, state)
+        self._last_checkpoint = now
+
+    def _resume(self) -> int | None:
+        """Load the checkpoint (if any): replay results, re-send what was outstanding."""
+        if self.config.checkpoint_interval_s is None or not self.checkpoint_file.exists():
+            return None
+        state = load_checkpoint(self.checkpoint_file, {**self._identity(), "scan_id": self.scan_id})
+        self.collector.register_sent([SentPixelVariation(*i) for i in state.sent])
+        max_nside = None
+        for row, reco in enumerate(state.received):
+            nside = self.collector.collect(reco, reco.id_tuple, state.reasons.get(row, ""))
+            max_nside = max(filter(None, (max_nside, nside)), default=None)
+        outstanding = set(self.collector.outstanding())
+        pixels = sorted({(n, p) for n, p, _ in outstanding})
+        items = [v for v in build_variations(pixels, self.collector.results, self.config.progression.nsides[0],
+                                             self.seed, self.event.metadata.mjd, self.variations,
+                                             self.reco_cls.rotate_vertex, self.reco_cls.add_fallback_position)
+                 if v.id_tuple in outstanding]
+        self.n_resent_after_resume = len(items)
+        LOGGER.info("scan %s: resumed from %s: %d sent, %d collected, re-sending %d", self.scan_id,
+                    self.checkpoint_file, self.collector.n_sent, self.collector.n_received, len(items))
+        if items:
+            self._send(items)
+        return max_nside
 
     # -- main --------------------------------------------------------------------------------
     def run(self) -> ScanOutcome:
-        startup = Startup.create(self.scan_id, self.config.reco_algo, self.event, self.config.reco_options)
         LOGGER.info("scan %s: event %s, reco %s, nsides %s, %d variation(s) per pixel", self.scan_id,
                     self.event.metadata, self.config.reco_algo, self.config.progression, len(self.variations))
-        self.transport.start(startup)
+        self.transport.start(self.startup)
         show_bar = sys.stderr.isatty() if self.config.progress_bar is None else self.config.progress_bar
         if show_bar:
             self._bar = tqdm(total=self.progress.predicted_total(self.collector), unit="fit",
@@ -207,7 +262,7 @@ class ScanServer:
         return ScanOutcome(result, json_path, npz_path, manifest, self.collector, self.progress)
 
     def _loop(self) -> None:
-        max_nside: int | None = None
+        max_nside = self._resume()
         while True:
             items = self._next_round(max_nside)
             if items:
