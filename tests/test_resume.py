@@ -44,7 +44,8 @@ def test_killed_server_resumes_to_identical_result(tmp_path):
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # kill once the refinement has started
         manifest = out / "scan-manifest.json"
-        if manifest.exists() and json.loads(manifest.read_text())["progress"]["tallies"]["nsides"]["64"]["variations_sent"]:
+        tallies = json.loads(manifest.read_text())["progress"]["tallies"] if manifest.exists() else None
+        if tallies and tallies["nsides"]["64"]["variations_sent"]:
             break
         time.sleep(0.2)
     time.sleep(0.5)

@@ -11,7 +11,7 @@ import json
 import os
 import tempfile
 import zipfile
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,7 @@ def save_checkpoint(path: Path, state: ScanState) -> None:
     header = {"version": CHECKPOINT_VERSION, "settings": state.settings,
               "reasons": {str(k): v for k, v in state.reasons.items()}}
     sent = np.array(state.sent, dtype=np.int64).reshape(-1, 3)
-    received = np.array([astuple(r) for r in state.received], dtype=np.float64).reshape(-1, 11)
+    received = np.array([r.as_row() for r in state.received], dtype=np.float64).reshape(-1, 11)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-checkpoint-", suffix=".npz")
     with os.fdopen(fd, "wb") as f:
         np.savez(f, header=np.array(json.dumps(header)), sent=sent, received=received)

@@ -11,6 +11,7 @@ The persisted types are ``__slots__`` dataclasses (no per-object ``__dict__``) s
 from __future__ import annotations
 
 import math
+from operator import attrgetter
 from dataclasses import dataclass, field
 
 #: a HEALPix pixel: (nside, RING pixel index in equatorial coordinates)
@@ -91,6 +92,10 @@ class RecoPixelVariation:
     def failed(self) -> bool:
         return not math.isfinite(self.llh)
 
+    def as_row(self) -> tuple[float, ...]:
+        """All fields in order (fast; for arrays and checkpoints)."""
+        return _RECO_ROW(self)
+
 
 @dataclass(frozen=True, slots=True)
 class RecoPixelFinal:
@@ -111,6 +116,9 @@ class RecoPixelFinal:
     def from_variation(cls, v: RecoPixelVariation) -> RecoPixelFinal:
         return cls(v.nside, v.pixel_id, v.llh, v.reco_losses_inside, v.reco_losses_total,
                    v.x, v.y, v.z, v.time, v.energy)
+
+
+_RECO_ROW = attrgetter(*RecoPixelVariation.__slots__)
 
 
 class NSidesDict(dict[int, dict[int, RecoPixelFinal]]):
