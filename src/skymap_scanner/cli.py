@@ -70,6 +70,7 @@ def scan_options(f: Any) -> Any:
         click.option("--seed", type=int, default=None, help="seed of the pixel send order"),
         click.option("--scan-id", help="scan id (default: hash of event and settings; same id resumes)"),
         click.option("--checkpoint-interval", type=float, help="seconds between checkpoints (0: none)"),
+        click.option("--report-url", help="REST base URL for progress/results (SKYSCAN_SKYDRIVER_ADDRESS)"),
     ]
     for option in reversed(options):
         f = option(f)
@@ -80,9 +81,10 @@ def _run_scan(event: Any, reco_algo: str | None, nsides: str | None, output_dir:
               workers: int | None, batch_size: int | None, predictive_scanning_threshold: float | None,
               reco_option: tuple[str, ...], task_time_limit: float | None, idle_timeout: float | None,
               pointing_radius: float | None, plot: bool, seed: int | None, scan_id: str | None,
-              checkpoint_interval: float | None) -> None:
+              checkpoint_interval: float | None, report_url: str | None) -> None:
     from skymap_scanner.recos import RecoError
     from skymap_scanner.server.checkpoint import CheckpointError
+    from skymap_scanner.server.reporting import ReportError, RestReporter
     from skymap_scanner.server.scan import ScanConfig, ScanError, ScanServer
     from skymap_scanner.transport.base import TransportError
     from skymap_scanner.transport.embedded import EmbeddedTransport
@@ -91,7 +93,7 @@ def _run_scan(event: Any, reco_algo: str | None, nsides: str | None, output_dir:
                   batch_size=batch_size, predictive_scanning_threshold=predictive_scanning_threshold,
                   task_time_limit_s=task_time_limit, idle_timeout_s=idle_timeout,
                   pointing_radius_deg=pointing_radius, scan_id=scan_id,
-                  checkpoint_interval_s=checkpoint_interval)
+                  checkpoint_interval_s=checkpoint_interval, skydriver_address=report_url)
     _setup_logging(s.log)
     config = ScanConfig(
         reco_algo=s.reco_algo, reco_options=_reco_options(reco_option), progression=s.nsides,
@@ -104,12 +106,15 @@ def _run_scan(event: Any, reco_algo: str | None, nsides: str | None, output_dir:
     )
     try:
         server = ScanServer(event, config, EmbeddedTransport(s.workers, s.task_time_limit_s, s.max_attempts))
+        if s.skydriver_address:
+            server.reporter = RestReporter(s.skydriver_address, server.scan_id, s.skydriver_auth,
+                                           s.kill_switch_check_interval)
     except RecoError as e:
         raise click.UsageError(str(e)) from None
     try:
         with server.transport:
             outcome = server.run()
-    except (ScanError, TransportError, CheckpointError) as e:
+    except (ScanError, TransportError, CheckpointError, ReportError) as e:
         raise click.ClickException(str(e)) from None
     _print_summary(outcome)
     if plot:
@@ -179,6 +184,26 @@ def plot(result_file: Path, output_dir: Path | None) -> None:
         _plot(result_file, output_dir or result_file.parent)
     except (OSError, ValueError, KeyError) as e:
         raise click.ClickException(f"{result_file}: {e}") from None
+
+
+@cli.command("inspect")
+@click.argument("event_file", type=click.Path(path_type=Path))
+@click.option("--gcd", type=click.Path(path_type=Path), help="IceCube GCD file, or a folder of baseline GCD files")
+@click.option("--geometry", type=click.Path(path_type=Path), help="geometry table (CSV)")
+@click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
+def inspect_command(event_file: Path, gcd: Path | None, geometry: Path | None, as_json: bool) -> None:
+    """Decode EVENT_FILE: identity, time, pulse counts (split and cleaned), online fits, geometry."""
+    import json
+
+    from skymap_scanner.i3.inspect import format_report, inspect_event
+
+    if gcd is not None and geometry is not None:
+        raise click.UsageError("--gcd and --geometry exclude each other")
+    try:
+        report = inspect_event(event_file, gcd=gcd, geometry_table=geometry)
+    except (EventError, OSError) as e:
+        raise click.ClickException(" ".join(str(e).split())) from None
+    click.echo(json.dumps(report, indent=2) if as_json else format_report(report))
 
 
 _NSIDE_STEP = re.compile(r"^\d+:\d+$")

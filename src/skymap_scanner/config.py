@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     #: seconds between checkpoints of the scan state (0: never checkpoint or resume)
     checkpoint_interval_s: float = Field(default=1.0, ge=0)
     log: str = "INFO"
+    #: REST reporting base URL and bearer token (upstream names; empty: no reporting)
+    skydriver_address: str = ""
+    skydriver_auth: str = ""
+    #: seconds between kill-switch polls of the status URL (upstream default 300)
+    kill_switch_check_interval: float = Field(default=300.0, gt=0)
 
     @field_validator("nsides", mode="before")
     @classmethod

@@ -27,12 +27,13 @@ from skymap_scanner.server.checkpoint import ScanState, checkpoint_path, load_ch
 from skymap_scanner.server.collector import Collector
 from skymap_scanner.server.pixels import NSideProgression, choose_pixels
 from skymap_scanner.server.progress import Progress, write_manifest
+from skymap_scanner.server.reporting import RestReporter
 from skymap_scanner.server.seeds import build_variations
 from skymap_scanner.transport.base import ServerTransport
 from skymap_scanner.transport.messages import MessageError, Task, decode_result, encode_task
 from skymap_scanner.transport.startup import Startup
 from skymap_scanner.utils.pixel_classes import PixelVariation, SentPixelVariation
-from skymap_scanner.utils.results import build_result, write_result
+from skymap_scanner.utils.results import build_result, serialize_result, write_result
 
 LOGGER = logging.getLogger(__name__)
 
@@ -43,6 +44,10 @@ class ScanError(RuntimeError):
 
 class ScanTimeoutError(ScanError):
     """No result arrived for longer than the idle timeout."""
+
+
+class ScanKilledError(ScanError):
+    """The kill switch stopped the scan; its state is checkpointed for a later resume."""
 
 
 @dataclass
@@ -79,8 +84,10 @@ class ScanOutcome:
 class ScanServer:
     """Runs one scan of ``event`` over ``transport``."""
 
-    def __init__(self, event: Event, config: ScanConfig, transport: ServerTransport) -> None:
+    def __init__(self, event: Event, config: ScanConfig, transport: ServerTransport,
+                 reporter: RestReporter | None = None) -> None:
         self.config = config
+        self.reporter = reporter
         self.transport = transport
         self.reco_cls: type[RecoInterface] = get_reco_class(config.reco_algo)
         self.options = self.reco_cls.parse_options(config.reco_options)
@@ -163,6 +170,7 @@ class ScanServer:
                 nside = self._handle(message)
                 newest = max(filter(None, (newest, nside)), default=None)
             self._report()
+            self._check_kill_switch()
             if messages:
                 idle_since = time.monotonic()
             elif time.monotonic() - idle_since > self.config.idle_timeout_s:
@@ -181,12 +189,26 @@ class ScanServer:
         now = time.monotonic()
         out = self.config.output_dir
         if force or now - self._last_progress >= self.config.progress_interval_s:
-            write_manifest(self.progress.manifest(self.collector, self._manifest_extra()), out)
+            manifest = self.progress.manifest(self.collector, self._manifest_extra())
+            write_manifest(manifest, out)
+            if self.reporter is not None and not final:
+                self.reporter.progress(manifest)
             self._last_progress = now
         if (force or now - self._last_result >= self.config.result_interval_s) and self.collector.results:
-            write_result(build_result(self.collector.results, self.event.metadata, final),
-                         self.event.metadata, out)
+            result = build_result(self.collector.results, self.event.metadata, final)
+            write_result(result, self.event.metadata, out)
+            if self.reporter is not None:
+                self.reporter.result(serialize_result(result), final=final)
             self._last_result = now
+        if final and self.reporter is not None:  # upstream order: final result, then final progress
+            self.reporter.progress(self.progress.manifest(self.collector, self._manifest_extra()), final=True)
+
+    def _check_kill_switch(self) -> None:
+        if self.reporter is not None and self.reporter.kill_requested():
+            self._checkpoint(force=True)
+            write_manifest(self.progress.manifest(self.collector, self._manifest_extra()), self.config.output_dir)
+            raise ScanKilledError(f"scan {self.scan_id}: stopped by the kill switch; state saved to "
+                                  f"{self.checkpoint_file}")
 
     def _manifest_extra(self) -> dict[str, Any]:
         return {"batch_size": self.batch_size, "reco_options": self.config.reco_options,

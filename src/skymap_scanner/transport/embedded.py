@@ -139,10 +139,8 @@ class EmbeddedTransport(ServerTransport):
             if w.ready and w.task is None and self._pending:
                 w.task = self._pending.popleft()
                 w.task_start = time.monotonic()
-                try:
+                with contextlib.suppress(OSError):  # a dead worker is found in _supervise
                     w.conn.send(w.task)
-                except (OSError, BrokenPipeError):
-                    pass  # found dead in _supervise
 
     def _collect(self) -> list[bytes]:
         out = []

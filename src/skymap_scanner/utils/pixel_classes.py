@@ -11,8 +11,8 @@ The persisted types are ``__slots__`` dataclasses (no per-object ``__dict__``) s
 from __future__ import annotations
 
 import math
-from operator import attrgetter
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 #: a HEALPix pixel: (nside, RING pixel index in equatorial coordinates)
 Pixel = tuple[int, int]

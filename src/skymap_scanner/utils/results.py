@@ -73,3 +73,10 @@ def write_result(result: SkyScanResult, meta: EventMetadata, output_dir: Path) -
             os.replace(path, target)
             final.append(target)
     return final[0], final[1]
+
+
+def serialize_result(result: SkyScanResult) -> dict:
+    """skyreader's JSON-ready dict (as in the .json file), without its pandas FutureWarning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return result.serialize()
