@@ -13,7 +13,6 @@ calls ``reconstruct`` on batches of :class:`PixelVariation`.
 from __future__ import annotations
 
 import importlib
-import math
 import pkgutil
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -134,9 +133,3 @@ def get_reco_class(name: str) -> type[RecoInterface]:
     if not (isinstance(cls, type) and issubclass(cls, RecoInterface)):
         raise RecoError(f"module recos.{name} has no RecoInterface subclass {_class_name(name)}")
     return cls
-
-
-def nan_result(v: PixelVariation) -> RecoPixelVariation:
-    """A failed fit of variation ``v``."""
-    nan = math.nan
-    return RecoPixelVariation(v.nside, v.pixel_id, v.posvar_id, nan, nan, nan, nan, nan, nan, nan, nan)
