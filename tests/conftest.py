@@ -34,3 +34,7 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def geometry_table(shared_data: Path) -> Path:
     return shared_data / "geometry" / "icecube86.csv"
+
+
+# real RabbitMQ / NATS brokers (started on 127.0.0.1 when none answers): see tests/brokers.py
+from brokers import broker_url, nats_url, rabbitmq_url  # noqa: E402, F401

@@ -81,7 +81,8 @@ def _run_scan(event: Any, reco_algo: str | None, nsides: str | None, output_dir:
               workers: int | None, batch_size: int | None, predictive_scanning_threshold: float | None,
               reco_option: tuple[str, ...], task_time_limit: float | None, idle_timeout: float | None,
               pointing_radius: float | None, plot: bool, seed: int | None, scan_id: str | None,
-              checkpoint_interval: float | None, report_url: str | None) -> None:
+              checkpoint_interval: float | None, report_url: str | None, broker: str | None = None) -> None:
+    """Run a scan: with embedded workers, or (``broker`` not None: the ``server`` command) through a broker."""
     from skymap_scanner.recos import RecoError
     from skymap_scanner.server.checkpoint import CheckpointError
     from skymap_scanner.server.reporting import ReportError, RestReporter
@@ -93,7 +94,8 @@ def _run_scan(event: Any, reco_algo: str | None, nsides: str | None, output_dir:
                   batch_size=batch_size, predictive_scanning_threshold=predictive_scanning_threshold,
                   task_time_limit_s=task_time_limit, idle_timeout_s=idle_timeout,
                   pointing_radius_deg=pointing_radius, scan_id=scan_id,
-                  checkpoint_interval_s=checkpoint_interval, skydriver_address=report_url)
+                  checkpoint_interval_s=checkpoint_interval, skydriver_address=report_url,
+                  broker_url=broker or None)
     _setup_logging(s.log)
     config = ScanConfig(
         reco_algo=s.reco_algo, reco_options=_reco_options(reco_option), progression=s.nsides,
@@ -105,7 +107,9 @@ def _run_scan(event: Any, reco_algo: str | None, nsides: str | None, output_dir:
         checkpoint_interval_s=s.checkpoint_interval_s or None,
     )
     try:
-        server = ScanServer(event, config, EmbeddedTransport(s.workers, s.task_time_limit_s, s.max_attempts))
+        transport = (EmbeddedTransport(s.workers, s.task_time_limit_s, s.max_attempts) if broker is None
+                     else _broker_server_transport(s))
+        server = ScanServer(event, config, transport)
         if s.skydriver_address:
             server.reporter = RestReporter(s.skydriver_address, server.scan_id, s.skydriver_auth,
                                            s.kill_switch_check_interval)
@@ -119,6 +123,15 @@ def _run_scan(event: Any, reco_algo: str | None, nsides: str | None, output_dir:
     _print_summary(outcome)
     if plot:
         _plot(outcome.npz_path, s.output_dir)
+
+
+def _broker_server_transport(s: Settings) -> Any:
+    from skymap_scanner.transport import make_server_transport
+
+    if not s.broker_url or not s.scan_id:
+        raise click.UsageError("the server needs --broker URL (or SKYSCAN_BROKER_URL) and --scan-id ID "
+                               "(or SKYSCAN_SCAN_ID): clients find the scan by them")
+    return make_server_transport(s)
 
 
 def _print_summary(outcome: Any) -> None:
@@ -162,17 +175,109 @@ def scan(event_file: Path, gcd: Path | None, geometry: Path | None, **kwargs: An
 
 @cli.command()
 @scan_options
-@click.option("--event-seed", type=int, default=1, show_default=True, help="seed of the synthetic event")
+@click.option("--event-seed", type=int, default=1, show_default=True, help="seed of the simulated event")
 def demo(event_seed: int, **kwargs: Any) -> None:
-    """Make a synthetic event, scan it and plot the result."""
+    """Simulate a 100 TeV muon track, scan it and plot the result."""
     from skymap_scanner.event.io import write_event
-    from skymap_scanner.event.synthetic import synthetic_event
+    from skymap_scanner.simulation.simulate import SimulationConfig, describe, simulate_event
 
-    event = synthetic_event(seed=event_seed)
+    event = simulate_event(SimulationConfig(energy_gev=1e5, zenith=1.9, azimuth=4.0), seed=event_seed)
     out = kwargs["output_dir"] or Path("skyscan-demo")
     kwargs["output_dir"] = out
-    click.echo(f"demo event: {write_event(event, out / f'{event.metadata}.npz')}")
+    click.echo(f"demo event: {write_event(event, out / f'{event.metadata}.npz')}\n  {describe(event)}")
     _run_scan(event, **kwargs)
+
+
+@cli.command()
+@click.option("--energy", type=float, default=1e5, show_default=True,
+              help="muon energy [GeV] where it enters the simulation volume (starting: at creation)")
+@click.option("--zenith", type=float, help="zenith [deg] the muon comes from (default: isotropic)")
+@click.option("--azimuth", type=float, help="azimuth [deg] (default: isotropic)")
+@click.option("--seed", type=int, default=1, show_default=True, help="random seed (also the run id)")
+@click.option("--n-events", type=click.IntRange(min=1), default=1, show_default=True, help="events to simulate")
+@click.option("--starting", is_flag=True, help="create the muon inside the detector, with a hadronic cascade")
+@click.option("--mjd", type=float, help="event time (MJD, UTC); default: random in 2024")
+@click.option("--geometry", type=click.Path(path_type=Path), help="geometry table (CSV) instead of the generator")
+@click.option("--ice", type=click.Choice(["layered", "homogeneous"]), default="layered", show_default=True,
+              help="SPICE-3 layers with the dust layer, or l_e = 25 m, l_a = 110 m everywhere")
+@click.option("--noise/--no-noise", default=True, show_default=True, help="dark noise (560/780 Hz per DOM)")
+@click.option("--output", "-o", type=click.Path(path_type=Path), required=True,
+              help="event file (.npz or .json); with --n-events > 1 a folder")
+def simulate(energy: float, zenith: float | None, azimuth: float | None, seed: int, n_events: int,
+             starting: bool, mjd: float | None, geometry: Path | None, ice: str, noise: bool,
+             output: Path) -> None:
+    """Simulate IceCube-like muon events with truth and write them in the open event format."""
+    import math
+
+    from skymap_scanner.simulation import detector_from_table, homogeneous, icecube86_like, spice3_layered
+    from skymap_scanner.simulation.simulate import SimulationConfig, describe, write_simulated_events
+
+    try:
+        config = SimulationConfig(energy_gev=energy, zenith=None if zenith is None else math.radians(zenith),
+                                  azimuth=None if azimuth is None else math.radians(azimuth),
+                                  starting=starting, mjd=mjd, noise=noise)
+        det = detector_from_table(geometry) if geometry else icecube86_like()
+        ice_model = spice3_layered() if ice == "layered" else homogeneous(25.0, 110.0)
+        for event in write_simulated_events(config, seed, n_events, output, det, ice_model):
+            click.echo(describe(event))
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+    except OSError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"written: {output}")
+
+
+_BROKER_HELP = "broker URL: amqp[s]://user@host (RabbitMQ) or nats://, tls://host (NATS); or SKYSCAN_BROKER_URL"
+
+
+@cli.command()
+@click.argument("event_file", type=click.Path(path_type=Path))
+@click.option("--broker", help=_BROKER_HELP)
+@click.option("--gcd", type=click.Path(path_type=Path), help="IceCube GCD file for DOM positions")
+@click.option("--geometry", type=click.Path(path_type=Path), help="geometry table (CSV)")
+@scan_options
+def server(event_file: Path, broker: str | None, gcd: Path | None, geometry: Path | None, **kwargs: Any) -> None:
+    """Scan EVENT_FILE with `skymap-scanner client` processes that take tasks from a message broker."""
+    from skymap_scanner.event.loader import load_event
+
+    try:
+        event = load_event(event_file, gcd=gcd, geometry_table=geometry)
+    except (EventError, OSError) as e:
+        raise click.ClickException(str(e)) from None
+    _run_scan(event, broker=broker or "", **kwargs)
+
+
+@cli.command()
+@click.option("--broker", help=_BROKER_HELP)
+@click.option("--scan-id", help="the scan to work for, as given to the server (or SKYSCAN_SCAN_ID)")
+@click.option("--task-time-limit", type=float, help="seconds before a task's fit is killed (a failed attempt)")
+@click.option("--max-attempts", type=int, help="attempts per task before its pixels are reported failed (3)")
+@click.option("--startup-timeout", type=float, help="seconds to wait for the scan to start (600)")
+@click.option("--shutdown-grace", type=float, help="after SIGTERM: seconds to finish the current task (30)")
+@click.option("--name", help="client name in logs and results (default: host:pid)")
+def client(broker: str | None, scan_id: str | None, task_time_limit: float | None, max_attempts: int | None,
+           startup_timeout: float | None, shutdown_grace: float | None, name: str | None) -> None:
+    """Fit the tasks of scan SCAN_ID from a message broker until the scan ends (SIGTERM stops cleanly)."""
+    import asyncio
+
+    from skymap_scanner.client.loop import ClientOptions, default_name, serve_scan
+    from skymap_scanner.transport import broker_config, make_client_session
+
+    s = _settings(broker_url=broker, scan_id=scan_id, task_time_limit_s=task_time_limit, max_attempts=max_attempts,
+                  client_startup_timeout_s=startup_timeout, client_shutdown_grace_s=shutdown_grace)
+    _setup_logging(s.log)
+    if not s.broker_url or not s.scan_id:
+        raise click.UsageError("the client needs --broker URL and --scan-id ID "
+                               "(or SKYSCAN_BROKER_URL, SKYSCAN_SCAN_ID)")
+    options = ClientOptions(name=name or default_name(), task_time_limit_s=s.task_time_limit_s,
+                            max_attempts=s.max_attempts, startup_timeout_s=s.client_startup_timeout_s,
+                            shutdown_grace_s=s.client_shutdown_grace_s)
+    try:
+        stats = asyncio.run(serve_scan(make_client_session(broker_config(s), s.scan_id), options))
+    except Exception as e:  # noqa: BLE001 - a worker ends with one line and exit code 1
+        LOGGER.debug("client failed", exc_info=True)
+        raise click.ClickException(f"scan {s.scan_id}: {type(e).__name__}: {e}") from None
+    click.echo(f"client {options.name}: scan {s.scan_id} over; " + ", ".join(f"{k} {v}" for k, v in stats.items()))
 
 
 @cli.command()

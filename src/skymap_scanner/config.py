@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from skymap_scanner.server.collector import PST_MAX, PST_MIN
@@ -42,6 +42,22 @@ class Settings(BaseSettings):
     skydriver_auth: str = ""
     #: seconds between kill-switch polls of the status URL (upstream default 300)
     kill_switch_check_interval: float = Field(default=300.0, gt=0)
+
+    #: message broker (amqp://, amqps:// = RabbitMQ; nats://, tls:// = NATS); unset: embedded workers
+    broker_url: str | None = Field(default=None, pattern=r"^(amqps?|nats|tls)://")
+    #: broker login (replaces the URL's); keep the password out of the command line
+    broker_username: str | None = None
+    broker_password: SecretStr | None = None
+    #: TLS: CA bundle to check the broker's certificate; client certificate and key (mutual TLS)
+    broker_tls_ca_file: Path | None = None
+    broker_tls_cert_file: Path | None = None
+    broker_tls_key_file: Path | None = None
+    #: NATS: seconds until a task whose client went silent is delivered again (clients heartbeat)
+    nats_ack_wait_s: float = Field(default=30.0, gt=0)
+    #: broker client: seconds to wait for the scan's startup payload
+    client_startup_timeout_s: float = Field(default=600.0, gt=0)
+    #: broker client: seconds to finish the current task after SIGTERM before handing it back
+    client_shutdown_grace_s: float = Field(default=30.0, ge=0)
 
     @field_validator("nsides", mode="before")
     @classmethod

@@ -35,12 +35,3 @@ class I3DecodeError(EventError):
         if self.offset is not None:
             where.append(f"byte {self.offset}")
         return f"{', '.join(where)}: {self.reason}" if where else self.reason
-
-    def within(self, *, frame: str | None = None, key: str | None = None) -> I3DecodeError:
-        """The same error with missing location parts filled in."""
-        return I3DecodeError(
-            self.reason,
-            frame=self.frame if self.frame is not None else frame,
-            key=self.key if self.key is not None else key,
-            offset=self.offset,
-        )

@@ -116,7 +116,8 @@ def _read_header(r: _FrameReader, head: bytes) -> int:
     version = r.u32("version", checksummed=False)
     if version not in SUPPORTED_VERSIONS:
         raise r.error(f"unsupported I3Frame version {version} (supported: 5, 6)", at=4)
-    r.read(2, "class info", checksummed=False)
+    if r.read(2, "class info", checksummed=False) != b"\x00\x00":
+        raise r.error("frame class-info bytes are not 00 00", at=8)
     return version
 
 

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from astropy.time import Time
 
 #: daqTime ticks per second (0.1 ns)
 TICKS_PER_SECOND = 10**10
@@ -20,7 +24,8 @@ class I3Time:
     year: int
     daq_time: int
 
-    def to_astropy(self):  # -> astropy.time.Time (imported lazily: astropy loads slowly)
+    def to_astropy(self) -> Time:
+        """UTC ``astropy.time.Time`` (astropy is imported here: it loads slowly)."""
         from astropy.time import Time, TimeDelta
 
         start = Time(dt.datetime(self.year, 1, 1), scale="utc")

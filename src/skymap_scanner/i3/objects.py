@@ -15,8 +15,8 @@ from skymap_scanner.i3.i3time import I3Time
 
 OMKey = tuple[int, int, int]  # (string, om, pmt)
 
-#: I3EventHeader state OK (dataclasses/public/dataclasses/physics/I3EventHeader.h)
-HEADER_STATE_OK = 20
+#: daqTime cannot exceed one (leap) year plus leap seconds: 367 days of 0.1 ns ticks
+MAX_DAQ_TIME = 367 * 86400 * 10**10
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,10 @@ def read_event_header(r: ArchiveReader, version: int) -> EventHeader:
     run, subrun, event = r.u32("run"), r.u32("subrun"), r.u32("event")
     state, sub_event_id = r.i32("state"), r.u32("sub_event_id")
     stream = r.string("sub_event_stream")
+    at = r.pos
     start = read_nested_time(r)
+    if not (1 <= start.year <= 9999 and 0 <= start.daq_time <= MAX_DAQ_TIME):
+        r.fail(f"event start time out of range: year {start.year}, daqTime {start.daq_time}", at)
     end = read_nested_time(r)
     return EventHeader(run, subrun, event, state, sub_event_id, stream, start, end)
 

@@ -14,10 +14,6 @@ SHAPES = {
     40: "InfiniteTrack", 50: "StartingTrack", 60: "StoppingTrack", 70: "ContainedTrack",
     80: "MCTrack",
 }
-#: I3Particle::FitStatus
-FIT_STATUS = {-1: "NotSet", 0: "OK", 10: "GeneralFailure"}
-#: I3Particle::LocationType
-LOCATIONS = {0: "Anywhere", 10: "IceTop", 20: "InIce", 30: "InActiveVolume"}
 #: IceCube energy-loss pdg codes (I3Particle.h)
 LOSS_PDG = {
     -2000001001: "Brems", -2000001002: "DeltaE", -2000001003: "PairProd",

@@ -188,13 +188,10 @@ def _read_v1(r: ArchiveReader) -> tuple[int, PulseSeriesMap]:
     if words.k != len(stamps) or extra.k != len(extra.words):
         r.fail("SuperDST stamps or extra bytes not consumed exactly", at)
     widths.check_consumed()
-    om = np.asarray(out.om, np.int64)
+    icetop = np.asarray(out.om, np.int64) > MAX_INICE_OM
     code = np.asarray(out.charge_code, np.float64)
-    charge = np.where(
-        om > MAX_INICE_OM,
-        10.0 ** (code * ICETOP_LOG_SCALE + ICETOP_LOG_OFFSET),
-        code * INICE_CHARGE_STEP + INICE_CHARGE_OFFSET,
-    )
+    charge = code * INICE_CHARGE_STEP + INICE_CHARGE_OFFSET
+    charge[icetop] = 10.0 ** (code[icetop] * ICETOP_LOG_SCALE + ICETOP_LOG_OFFSET)  # 14-bit codes
     width = 2.0 ** np.asarray(out.width_code, np.float64)
     return len(headers), _unpack(out, charge, width)
 

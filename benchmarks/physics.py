@@ -1,0 +1,263 @@
+"""Physics benchmark: angular error and contour coverage of full scans of simulated muon tracks.
+
+Usage:
+  python benchmarks/physics.py [--events 36] [--energy 1e5] [--reco NAME] [--reco-option KEY=VALUE ...]
+      [--nsides "8:0 64:12 512:24"] [--workers 2] [--seed 1] [--starting] [--calibration FILE]
+      [--write-calibration FILE] [--i3 FILE [--max-i3-events N]] [--output FILE.json]
+
+Each event (simulated with ``skymap_scanner.simulation``, random direction, or read from an IceCube
+``.i3`` simulation file with ``--i3``) is scanned like a real alert (embedded workers, the nside
+progression given). Per event:
+
+- angular error = distance between the true direction and the best pixel of the scan;
+- 2ΔLLH at the truth = 2 (-lnL(truth) - min -lnL), where -lnL(truth) is the reco's fit with the direction
+  fixed at the exact true direction, seeded like a pixel of the finest nside (negative: the scan missed
+  a better minimum; counted as inside). The map value of the finest scanned pixel holding the truth is
+  reported too ("map").
+
+Coverage = fraction of events with 2ΔLLH(truth) below the level: Wilks 1.39 / 4.61, and calibrated
+levels (empirical 50 % / 90 % quantiles of 2ΔLLH(truth), ``postprocess/calibration.py``) tested by
+2-fold cross-validation, so no event is tested with levels it helped to set. ``--write-calibration``
+stores levels from all events; ``--calibration`` tests levels from an earlier run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import math
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from skymap_scanner.event.model import Event
+from skymap_scanner.postprocess.calibration import (
+    WILKS,
+    ContourCalibration,
+    calibrate,
+    contour_areas,
+    coverage,
+    cross_validated_coverage,
+)
+from skymap_scanner.server.pixels import NSideProgression, pixel_of_radec, radec_of_pixels
+from skymap_scanner.server.scan import ScanConfig, ScanOutcome, ScanServer
+from skymap_scanner.server.seeds import build_variations
+from skymap_scanner.simulation import SimulationConfig, simulate_event
+from skymap_scanner.transport.embedded import EmbeddedTransport
+from skymap_scanner.utils.coordinates import angular_distance, dir_to_equa
+from skymap_scanner.utils.pixel_classes import NSidesDict
+
+LOGGER = logging.getLogger("benchmarks.physics")
+
+
+@dataclasses.dataclass
+class EventOutcome:
+    """One scanned event: truth and best fit (RA/Dec [deg]), error [deg], 2ΔLLH at the truth."""
+
+    name: str
+    truth_ra_deg: float
+    truth_dec_deg: float
+    best_ra_deg: float
+    best_dec_deg: float
+    error_deg: float
+    two_dllh_truth: float
+    two_dllh_truth_map: float
+    n_pixels: int
+    scan_s: float
+    charge_pe: float
+    hit_doms: int
+    areas_wilks_deg2: dict[str, float]
+
+
+def best_pixel(results: NSidesDict) -> tuple[float, float, float]:
+    """(RA, Dec [rad], llh) of the scan's best pixel."""
+    best = results.best()
+    if best is None:
+        raise RuntimeError("the scan has no finite pixel")
+    ra, dec = radec_of_pixels(best.nside, np.array([best.pixel_id]))
+    return float(ra[0]), float(dec[0]), best.llh
+
+
+def map_llh_at(results: NSidesDict, ra: float, dec: float) -> float:
+    """llh of the finest scanned pixel holding (ra, dec)."""
+    for nside in sorted(results, reverse=True):
+        reco = results[nside].get(pixel_of_radec(nside, ra, dec))
+        if reco is not None:
+            return reco.llh
+    return math.nan
+
+
+def llh_at_truth(server: ScanServer, results: NSidesDict, truth_zen_azi: tuple[float, float],
+                 ra: float, dec: float) -> float:
+    """The reco's -lnL with the direction fixed at the truth, seeded like a finest-nside pixel there."""
+    nside = max(results)
+    pixel = (nside, pixel_of_radec(nside, ra, dec))
+    items = build_variations([pixel], results, server.config.progression.nsides[0], server.seed,
+                             server.event.metadata.mjd, server.variations, server.reco_cls.rotate_vertex,
+                             server.reco_cls.add_fallback_position)
+    zenith, azimuth = truth_zen_azi
+    items = [dataclasses.replace(v, ra=ra, dec=dec, zenith=zenith, azimuth=azimuth) for v in items]
+    reco = server.reco_cls(server.event, server.config.reco_options)
+    llh = [r.llh for r in reco.reconstruct(items) if math.isfinite(r.llh)]
+    return min(llh) if llh else math.nan
+
+
+def scan(event: Event, args: argparse.Namespace, output_dir: Path) -> tuple[ScanServer, ScanOutcome, float]:
+    config = ScanConfig(reco_algo=args.reco, reco_options=dict(args.reco_option),
+                        progression=NSideProgression.parse(args.nsides), output_dir=output_dir,
+                        progress_bar=False, shuffle_seed=0, checkpoint_interval_s=None,
+                        progress_interval_s=60.0, result_interval_s=600.0)
+    start = time.perf_counter()
+    with EmbeddedTransport(args.workers) as transport:
+        server = ScanServer(event, config, transport)
+        outcome = server.run()
+    return server, outcome, time.perf_counter() - start
+
+
+def evaluate(event: Event, args: argparse.Namespace, output_dir: Path) -> tuple[EventOutcome, Any]:
+    server, outcome, seconds = scan(event, args, output_dir)
+    results = outcome.collector.results
+    mu = event.truth["muon"]
+    ra_t, dec_t = (float(v) for v in dir_to_equa(mu.zenith, mu.azimuth, event.metadata.mjd))
+    ra_b, dec_b, llh_best = best_pixel(results)
+    llh_truth = llh_at_truth(server, results, (mu.zenith, mu.azimuth), ra_t, dec_t)
+    error = math.degrees(float(angular_distance(ra_t, dec_t, ra_b, dec_b)))
+    areas = contour_areas(outcome.result, WILKS) if len(outcome.result.nsides) >= 2 else {}
+    return EventOutcome(
+        name=str(event.metadata), truth_ra_deg=math.degrees(ra_t), truth_dec_deg=math.degrees(dec_t),
+        best_ra_deg=math.degrees(ra_b), best_dec_deg=math.degrees(dec_b), error_deg=error,
+        two_dllh_truth=2.0 * (llh_truth - llh_best),
+        two_dllh_truth_map=2.0 * (map_llh_at(results, ra_t, dec_t) - llh_best),
+        n_pixels=results.n_pixels(), scan_s=seconds, charge_pe=float(event.pulses.charge.sum()),
+        hit_doms=event.pulses.n_channels, areas_wilks_deg2=areas,
+    ), outcome.result
+
+
+def events(args: argparse.Namespace) -> Iterator[Event]:
+    if args.i3:
+        from skymap_scanner.i3.simulation import read_i3_events
+
+        for i, event in enumerate(read_i3_events(args.i3, geometry_table=args.geometry)):
+            if i >= args.max_i3_events:
+                return
+            if "muon" in event.truth and event.truth["muon"].has_direction:
+                yield event
+        return
+    config = SimulationConfig(energy_gev=args.energy, starting=args.starting)
+    for i in range(args.events):
+        yield simulate_event(config, args.seed, i)
+
+
+def _quantile(values: np.ndarray, q: float) -> float:
+    return float(np.quantile(values, q)) if len(values) else math.nan
+
+
+def summarize(outcomes: list[EventOutcome], results: list[Any], args: argparse.Namespace) -> dict[str, Any]:
+    errors = np.array([o.error_deg for o in outcomes])
+    exact = np.array([o.two_dllh_truth for o in outcomes])
+    finite = exact[np.isfinite(exact)]
+    wilks, wilks_map = coverage(finite), coverage(np.array([o.two_dllh_truth_map for o in outcomes]))
+    summary: dict[str, Any] = {
+        "n_events": len(outcomes), "median_error_deg": _quantile(errors, 0.5), "error68_deg": _quantile(errors, 0.68),
+        "coverage50": wilks["50%"], "coverage90": wilks["90%"],
+        "coverage50_map": wilks_map["50%"], "coverage90_map": wilks_map["90%"],
+        "median_two_dllh_truth": _quantile(finite, 0.5),
+        "n_truth_better_than_scan": int(np.sum(finite < 0)), "n_truth_fit_failed": int(np.sum(~np.isfinite(exact))),
+        "median_area90_wilks_deg2": _quantile(np.array([o.areas_wilks_deg2.get("90%", np.nan) for o in outcomes
+                                                        if o.areas_wilks_deg2]), 0.5),
+        "settings": {"energy_gev": args.energy, "reco": args.reco, "reco_options": dict(args.reco_option),
+                     "nsides": args.nsides, "seed": args.seed, "starting": args.starting, "i3": args.i3},
+    }
+    if len(finite) >= 4:
+        cal = calibrate(finite, f"{args.reco} on {len(finite)} simulated events at {args.energy:g} GeV")
+        cv = cross_validated_coverage(finite)
+        summary["calibrated"] = {"levels": cal.levels, "coverage50": cv["50%"], "coverage90": cv["90%"],
+                                 "median_area90_deg2": _quantile(np.array([contour_areas(r, cal)["90%"]
+                                                                           for r in results]), 0.5)}
+    if args.calibration:
+        external = ContourCalibration.read(args.calibration)
+        cov = coverage(finite, external)
+        summary["external_calibration"] = {"file": str(args.calibration), "levels": external.levels,
+                                           "coverage50": cov["50%"], "coverage90": cov["90%"]}
+    return summary
+
+
+def print_table(summary: dict[str, Any], outcomes: list[EventOutcome]) -> None:
+    print(f"{'event':<42} {'error°':>8} {'2ΔLLH(truth)':>13} {'map':>8} {'A90 deg²':>9} {'PE':>8} {'scan s':>7}")
+    for o in outcomes:
+        print(f"{o.name:<42} {o.error_deg:>8.3f} {o.two_dllh_truth:>13.2f} {o.two_dllh_truth_map:>8.2f} "
+              f"{o.areas_wilks_deg2.get('90%', math.nan):>9.2f} {o.charge_pe:>8.0f} {o.scan_s:>7.1f}")
+    print(f"\nevents {summary['n_events']}: median error {summary['median_error_deg']:.3f}°, "
+          f"68 % {summary['error68_deg']:.3f}°; median 2ΔLLH(truth) {summary['median_two_dllh_truth']:.2f}")
+    print(f"{'levels':<28} {'50 % level':>10} {'90 % level':>10} {'cov50':>7} {'cov90':>7}")
+    print(f"{'Wilks (exact truth fit)':<28} {1.39:>10.2f} {4.61:>10.2f} {summary['coverage50']:>7.3f} "
+          f"{summary['coverage90']:>7.3f}")
+    print(f"{'Wilks (map pixel)':<28} {1.39:>10.2f} {4.61:>10.2f} {summary['coverage50_map']:>7.3f} "
+          f"{summary['coverage90_map']:>7.3f}")
+    for key, label in (("calibrated", "calibrated (2-fold CV)"), ("external_calibration", "calibration file")):
+        if key in summary:
+            c = summary[key]
+            print(f"{label:<28} {c['levels']['50%']:>10.2f} {c['levels']['90%']:>10.2f} {c['coverage50']:>7.3f} "
+                  f"{c['coverage90']:>7.3f}")
+
+
+def _reco_option(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected KEY=VALUE")
+    return key, value
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--events", type=int, default=36, help="simulated events (default 36)")
+    p.add_argument("--energy", type=float, default=1e5, help="muon energy [GeV] (default 1e5)")
+    p.add_argument("--reco", default="dummy", help="reco algorithm (module in skymap_scanner.recos)")
+    p.add_argument("--reco-option", type=_reco_option, action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--nsides", default="8:0 64:12 512:24", help='nside progression (default "8:0 64:12 512:24")')
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--seed", type=int, default=1, help="simulation seed (events use event_id 0..N-1)")
+    p.add_argument("--starting", action="store_true", help="starting tracks instead of through-going")
+    p.add_argument("--calibration", type=Path, help="contour calibration (JSON) to test")
+    p.add_argument("--write-calibration", type=Path, help="write the levels measured on these events (JSON)")
+    p.add_argument("--i3", help="scan the events of an IceCube .i3 simulation file (MC truth) instead")
+    p.add_argument("--max-i3-events", type=int, default=10)
+    p.add_argument("--geometry", type=Path, help="geometry table (CSV) for --i3 files without a G frame")
+    p.add_argument("--keep", type=Path, help="keep the scan results in this folder")
+    p.add_argument("--output", type=Path, help="JSON summary and per-event results")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    outcomes, results = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        root = args.keep or Path(tmp)
+        for event in events(args):
+            outcome, result = evaluate(event, args, root / str(event.metadata))
+            outcomes.append(outcome)
+            results.append(result)
+            print(f"[{len(outcomes)}] {outcome.name}: error {outcome.error_deg:.3f}°, 2ΔLLH(truth) "
+                  f"{outcome.two_dllh_truth:.2f}, {outcome.scan_s:.0f} s", file=sys.stderr, flush=True)
+    summary = summarize(outcomes, results, args)
+    print_table(summary, outcomes)
+    if args.write_calibration and "calibrated" in summary:
+        cal = ContourCalibration(summary["calibrated"]["levels"], f"benchmarks/physics.py, {args.reco}",
+                                 summary["n_events"], summary["settings"])
+        print(f"calibration: {cal.write(args.write_calibration)}")
+    if args.output:
+        args.output.write_text(json.dumps({**summary, "events": [dataclasses.asdict(o) for o in outcomes]},
+                                          indent=2))
+    return summary
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""Constants of the track reconstruction, each with its source.
+
+Tags [Sx] refer to the source list of ``shared/docs/physics.md`` §16 (section numbers "§n" to that
+document). Units are in the names: m, ns, Hz.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+# -- light in ice (IceTray dataclasses/public/dataclasses/I3Constants.h [S1]; physics.md §2) --------
+#: speed of light in vacuum [m/ns]
+C_VACUUM_M_PER_NS = 0.299792458
+#: phase refractive index of ice at 400 nm (sets the Cherenkov angle)
+N_PHASE = 1.3195
+#: group refractive index of ice at 400 nm (sets the photon travel time)
+N_GROUP = 1.35634
+#: group velocity of light in ice [m/ns]
+C_ICE_M_PER_NS = C_VACUUM_M_PER_NS / N_GROUP
+#: Cherenkov angle θc = arccos(1 / n_p) = 40.72 deg
+COS_CHERENKOV = 1.0 / N_PHASE
+SIN_CHERENKOV = math.sqrt(1.0 - COS_CHERENKOV**2)
+TAN_CHERENKOV = SIN_CHERENKOV / COS_CHERENKOV
+#: direct-light delay per metre of closest-approach distance, in units of 1/c:
+#: t_geo = t0 + [d_t + d (n_g / sin θc - 1 / tan θc)] / c (rpdf ``cherenkov_time`` [S2][S3], physics.md §3)
+CHERENKOV_PATH_FACTOR = N_GROUP / SIN_CHERENKOV - 1.0 / TAN_CHERENKOV
+
+
+# -- Pandel ice parameters (rpdf/private/rpdf/geometry.cxx [S2]; physics.md §4) -----------------------
+@dataclass(frozen=True)
+class PandelIce:
+    """Pandel photon-delay parameters and the effective-distance (PMT orientation) correction.
+
+    absorption_length_m (λ_a), tau_ns (τ), scattering_length_m (λ); effective distance
+    d_eff = p1 d + cs0 + cs1 cos η + cs2 cos² η [m] (physics.md §3).
+    """
+
+    name: str
+    absorption_length_m: float
+    tau_ns: float
+    scattering_length_m: float
+    p1: float
+    cs0: float
+    cs1: float
+    cs2: float
+
+    @property
+    def rho_per_ns(self) -> float:
+        """ρ = 1/τ + c_ice/λ_a [1/ns], the rate of the gamma-distributed delay."""
+        return 1.0 / self.tau_ns + C_ICE_M_PER_NS / self.absorption_length_m
+
+
+PANDEL_H0 = PandelIce("H0", 98.0, 596.0, 36.93, 0.9045, 4.249, -6.629, 5.430)
+PANDEL_H1 = PandelIce("H1", 98.0, 578.0, 35.04, 0.8682, 3.615, -5.081, 5.015)
+#: AMANDA paper (Ahrens et al., NIM A 524 (2004) 169 [S3]); the set recommended for IceCube and the
+#: default of I3RecoLLH and lilliput's Pandel factory
+PANDEL_H2 = PandelIce("H2", 98.0, 556.7, 33.29, 0.8395, 3.094, -3.946, 4.636)
+PANDEL_H3 = PandelIce("H3", 98.0, 542.2, 31.72, 0.8106, 2.683, -3.090, 4.436)
+PANDEL_H4 = PandelIce("H4", 98.0, 526.3, 29.94, 0.7790, 2.139, -0.9614, 4.020)
+PANDEL_ICE = {ice.name: ice for ice in (PANDEL_H0, PANDEL_H1, PANDEL_H2, PANDEL_H3, PANDEL_H4)}
+
+# -- likelihood settings (lilliput add_pandel_likelihood_service, paraboloid example [S3][S4][S12]) ----
+#: Gaussian jitter σ [ns] convolved with the Pandel PDF for MPE likelihoods ("better results are
+#: obtained if the jitter is set unphysically large"; physical DOM jitter is ~3 ns)
+JITTER_MPE_NS = 4.0
+#: Gaussian jitter σ [ns] for SPE-type likelihoods
+JITTER_SPE_NS = 15.0
+#: noise floor added to every hit DOM's likelihood: 10 Hz = 1e-8 /ns, the standard lilliput/rpdf
+#: choice ("no physical basis", "conservative"; physics.md §6)
+NOISE_FLOOR_HZ = 10.0
+HZ_PER_NS = 1e-9
+NOISE_FLOOR_PER_NS = NOISE_FLOOR_HZ * HZ_PER_NS

@@ -1,0 +1,125 @@
+"""Contour levels on the 2ΔLLH map: Wilks' theorem or calibrated from re-simulated events.
+
+A contour of containment q holds the directions with 2ΔLLH = 2 (-lnL - min -lnL) below a level L_q.
+Wilks' theorem for 2 free parameters gives L_q = -2 ln(1 - q): 1.39 (50 %), 4.61 (90 %) (skyreader's
+rounding; physics.md §11). When the likelihood does not describe the data (stochastic losses, ice,
+noise: physics.md §14) the truth lies outside the Wilks contours more often than 1 - q. IceCube then
+calibrated the levels on re-simulations of one event (IC160427A: 22.2 / 64.2, physics.md §11).
+
+Here a calibration is the empirical q-quantiles of 2ΔLLH at the true direction over simulated events
+(``benchmarks/physics.py`` measures them, ``docs/simulation.md`` describes the procedure). Its levels
+replace Wilks' for contours and areas (:func:`contour_areas`), and :meth:`ContourCalibration.to_chi2_scale`
+maps a 2ΔLLH map onto the χ²₂ scale (piecewise linear through the calibrated points, as the public
+``millipede_parser`` tool does for 22.2 / 64.2 [S15]) so that probability maps p ∝ exp(-mapped / 2)
+get calibrated 50/90 % regions.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import meander
+import numpy as np
+from skyreader import SkyScanResult
+from skyreader.utils.areas import get_contour_areas
+from skyreader.utils.handle_map_data import extract_map
+
+#: containments and their Wilks levels for 2 degrees of freedom (χ²₂ quantiles, skyreader's rounding)
+CONTAINMENTS = {"50%": 0.5, "90%": 0.9}
+WILKS_LEVELS = {"50%": 1.39, "90%": 4.61}
+
+
+def chi2_2dof_quantile(containment: float) -> float:
+    """Exact χ²₂ quantile -2 ln(1 - q) (1.3863 for 50 %, 4.6052 for 90 %)."""
+    return -2.0 * math.log1p(-containment)
+
+
+@dataclass(frozen=True)
+class ContourCalibration:
+    """2ΔLLH levels per containment ("50%", "90%"), where they come from, and how many events."""
+
+    levels: dict[str, float]
+    description: str
+    n_events: int = 0
+    details: dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if set(self.levels) != set(CONTAINMENTS):
+            raise ValueError(f"calibration levels must be given for {sorted(CONTAINMENTS)}")
+        values = [self.levels[k] for k in CONTAINMENTS]
+        if not (all(math.isfinite(v) for v in values) and 0 < values[0] < values[1]):
+            raise ValueError(f"calibration levels must satisfy 0 < 50% < 90%, got {self.levels}")
+
+    def to_chi2_scale(self, two_delta_llh: np.ndarray) -> np.ndarray:
+        """Map 2ΔLLH onto the χ²₂ scale: piecewise linear through (0, 0) and (L_q, χ²₂ quantile of q),
+        continued with the last slope beyond the largest level."""
+        x = np.concatenate([[0.0], [self.levels[k] for k in CONTAINMENTS]])
+        y = np.concatenate([[0.0], [chi2_2dof_quantile(q) for q in CONTAINMENTS.values()]])
+        v = np.asarray(two_delta_llh, np.float64)
+        slope = (y[-1] - y[-2]) / (x[-1] - x[-2])
+        return np.where(v <= x[-1], np.interp(v, x, y), y[-1] + (v - x[-1]) * slope)
+
+    def write(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.write_text(json.dumps(asdict(self), indent=2))
+        return path
+
+    @classmethod
+    def read(cls, path: str | Path) -> ContourCalibration:
+        d = json.loads(Path(path).read_text())
+        return cls(levels={k: float(v) for k, v in d["levels"].items()}, description=str(d["description"]),
+                   n_events=int(d.get("n_events", 0)), details=dict(d.get("details", {})))
+
+
+#: Wilks' theorem (no calibration)
+WILKS = ContourCalibration(dict(WILKS_LEVELS), "Wilks' theorem, 2 degrees of freedom")
+#: the original Millipede levels from re-simulations of IC160427A (physics.md §11 [S14]); for reference,
+#: they belong to that likelihood, not to this project's
+IC160427A = ContourCalibration({"50%": 22.2, "90%": 64.2}, "Millipede re-simulations of IC160427A (run 127852)")
+
+
+def calibrate(two_delta_llh_truth: np.ndarray, description: str) -> ContourCalibration:
+    """Levels = empirical quantiles of 2ΔLLH at the true direction over simulated events (negative
+    values, where the scan's best fit is worse than the truth, count as 0)."""
+    values = np.maximum(np.asarray(two_delta_llh_truth, np.float64), 0.0)
+    if len(values) < 2 or not np.all(np.isfinite(values)):
+        raise ValueError("calibration needs at least two finite 2ΔLLH values")
+    levels = {k: float(np.quantile(values, q)) for k, q in CONTAINMENTS.items()}
+    return ContourCalibration(levels, description, len(values))
+
+
+def coverage(two_delta_llh_truth: np.ndarray, calibration: ContourCalibration = WILKS) -> dict[str, float]:
+    """Fraction of events whose truth lies inside each contour (2ΔLLH at the truth below the level)."""
+    values = np.asarray(two_delta_llh_truth, np.float64)
+    return {k: float(np.mean(values < level)) for k, level in calibration.levels.items()}
+
+
+def cross_validated_coverage(two_delta_llh_truth: np.ndarray, folds: int = 2) -> dict[str, float]:
+    """Coverage of calibrated levels on events not used to calibrate them: events are split into
+    ``folds`` interleaved parts; each part is tested with levels from the others."""
+    values = np.asarray(two_delta_llh_truth, np.float64)
+    if len(values) < 2 * folds:
+        raise ValueError(f"cross-validation with {folds} folds needs at least {2 * folds} events")
+    inside = {k: 0 for k in CONTAINMENTS}
+    for f in range(folds):
+        test = np.arange(len(values)) % folds == f
+        levels = calibrate(values[~test], "fold").levels
+        for k, level in levels.items():
+            inside[k] += int(np.sum(values[test] < level))
+    return {k: n / len(values) for k, n in inside.items()}
+
+
+def contour_areas(result: SkyScanResult, calibration: ContourCalibration = WILKS) -> dict[str, float]:
+    """Areas [deg²] inside the 50 % and 90 % contours of the result's 2ΔLLH map at ``calibration``'s
+    levels (the same contouring as ``postprocess.plots.contour_areas``, which uses Wilks)."""
+    grid_value, grid_ra, grid_dec, equatorial_map, _ = extract_map(result, True, None)
+    names = list(CONTAINMENTS)
+    levels = [calibration.levels[k] + float(np.nanmin(equatorial_map)) for k in names]
+    values = np.where(np.isnan(grid_value), np.nanmax(equatorial_map), grid_value)
+    points = np.array([np.pi / 2 - grid_dec, grid_ra]).T
+    contours = meander.spherical_contours(points, values, levels)
+    areas = get_contour_areas(contours, grid_ra[0])
+    return {name: float(a) for name, a in zip(names, areas, strict=False)}

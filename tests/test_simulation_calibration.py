@@ -1,0 +1,87 @@
+"""Contour calibration from simulated events (postprocess/calibration.py)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import healpy
+import numpy as np
+import pytest
+
+from skymap_scanner.event.model import EventMetadata
+from skymap_scanner.postprocess.calibration import (
+    IC160427A,
+    WILKS,
+    ContourCalibration,
+    calibrate,
+    chi2_2dof_quantile,
+    contour_areas,
+    coverage,
+    cross_validated_coverage,
+)
+from skymap_scanner.utils.pixel_classes import NSidesDict, RecoPixelFinal
+from skymap_scanner.utils.results import build_result
+
+
+def test_wilks_levels_are_the_chi2_quantiles():
+    assert chi2_2dof_quantile(0.5) == pytest.approx(1.3863, abs=1e-4)
+    assert chi2_2dof_quantile(0.9) == pytest.approx(4.6052, abs=1e-4)
+    assert WILKS.levels == {"50%": 1.39, "90%": 4.61}
+
+
+def test_calibration_of_a_well_described_likelihood_is_wilks():
+    values = np.random.default_rng(1).chisquare(2, 20_000)
+    cal = calibrate(values, "chi2")
+    assert cal.levels["50%"] == pytest.approx(1.386, rel=0.05)
+    assert cal.levels["90%"] == pytest.approx(4.605, rel=0.05)
+    cov = coverage(values, WILKS)
+    assert cov["50%"] == pytest.approx(0.5, abs=0.02) and cov["90%"] == pytest.approx(0.9, abs=0.01)
+
+
+def test_an_overconfident_likelihood_undercovers_and_calibration_fixes_it():
+    values = 4.0 * np.random.default_rng(2).chisquare(2, 2000)
+    assert coverage(values, WILKS)["90%"] < 0.6
+    cov = cross_validated_coverage(values)
+    assert cov["50%"] == pytest.approx(0.5, abs=0.05) and cov["90%"] == pytest.approx(0.9, abs=0.03)
+    assert calibrate(values, "x4").levels["90%"] == pytest.approx(4 * 4.605, rel=0.1)
+
+
+def test_chi2_scale_maps_the_calibrated_levels_onto_wilks():
+    mapped = IC160427A.to_chi2_scale(np.array([0.0, 22.2, 64.2, 100.0]))
+    np.testing.assert_allclose(mapped[:3], [0.0, chi2_2dof_quantile(0.5), chi2_2dof_quantile(0.9)])
+    assert mapped[3] > mapped[2]
+    x = np.linspace(0, 10, 50)
+    assert np.all(np.diff(WILKS.to_chi2_scale(x)) > 0)
+
+
+def test_calibration_file_round_trip_and_validation(tmp_path: Path):
+    cal = ContourCalibration({"50%": 3.0, "90%": 12.0}, "test", 40, {"energy_gev": 1e5})
+    assert ContourCalibration.read(cal.write(tmp_path / "cal.json")) == cal
+    with pytest.raises(ValueError):
+        ContourCalibration({"50%": 5.0, "90%": 4.0}, "decreasing")
+    with pytest.raises(ValueError):
+        ContourCalibration({"90%": 4.0}, "incomplete")
+
+
+def _gaussian_result(sigma_deg: float) -> object:
+    """Scan result with -lnL = 0.5 (d / σ)² around (RA, Dec) = (40°, 10°) at nsides 8 and 64."""
+    centre = healpy.ang2vec(math.radians(80.0), math.radians(40.0))
+    nsides = NSidesDict()
+    for nside in (8, 64):
+        pix = healpy.query_disc(nside, centre, math.radians(20.0)) if nside == 64 else np.arange(768)
+        vec = np.array(healpy.pix2vec(nside, pix)).T
+        d = np.degrees(np.arccos(np.clip(vec @ centre, -1, 1)))
+        nsides[nside] = {int(p): RecoPixelFinal(nside, int(p), 0.5 * (di / sigma_deg) ** 2, 0, 0, 0, 0, 0, 0, 0)
+                         for p, di in zip(pix, d, strict=True)}
+    meta = EventMetadata(run_id=1, event_id=1, event_type="simulated", mjd=60000.0, is_real_event=False)
+    return build_result(nsides, meta, complete=True)
+
+
+def test_calibrated_contours_are_larger_than_wilks_for_larger_levels():
+    result = _gaussian_result(sigma_deg=2.0)
+    wilks = contour_areas(result, WILKS)
+    # circular Gaussian: 90 % radius 2.146 σ (physics.md §11)
+    assert wilks["90%"] == pytest.approx(math.pi * (2.146 * 2.0) ** 2, rel=0.15)
+    wider = contour_areas(result, ContourCalibration({"50%": 2 * 1.39, "90%": 2 * 4.61}, "x2"))
+    assert wider["90%"] == pytest.approx(2 * wilks["90%"], rel=0.15)
