@@ -78,8 +78,10 @@ def test_interpolation_needs_two_doms_on_the_string():
 
 @pytest.mark.parametrize("text, reason", [
     ("string,om,x,y\n1,1,0,0\n", "lacks column"),
-    ("string,om,x,y,z\n1,a,0,0,0\n", ":2: malformed"),
+    ("string,om,x,y,z\n1,a,0,0,0\n", "malformed"),
+    ("string,om,x,y,z\n1,1,0,0\n", "malformed"),
     ("string,om,x,y,z,dom_type\n1,61,0,0,0,30\n", "no in-ice DOMs"),
+    ("string,om,x,y,z\n1,1,0,nan,0\n", "non-finite"),
 ])
 def test_malformed_tables(tmp_path, text, reason):
     path = tmp_path / "t.csv"

@@ -96,6 +96,7 @@ def test_seeds_equal_the_online_fits_and_the_message(decoded, name):
     assert (vertex.x, vertex.y, vertex.z, vertex.time) == pytest.approx((x, y, z, t), abs=1e-3)
     if g["spline"] is None:
         assert SEED_DIRECTION not in event.seeds and "HESE_SPEFit2" in event.seeds
+        assert event.seeds["HESE_VHESelfVetoVertexPos"] == vertex  # IceTray's online vertex
         return
     zen, azi, pos, time = g["spline"]
     fit = event.seeds[SEED_DIRECTION]

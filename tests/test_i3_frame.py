@@ -99,9 +99,13 @@ COMPRESSORS = {
 }
 
 
+#: a frame larger than one decompression chunk (64 kB)
+BIG = b.frame("I", [("TrayInfo", "I3TrayInfo", bytes(range(256)) * 257)])
+
+
 @pytest.mark.parametrize("kind", COMPRESSORS)
 def test_i3_files_in_every_compression(tmp_path, kind):
-    frames = [b.frame("I", []), FRAME, b.frame("P", ENTRIES[1:])]
+    frames = [BIG, FRAME, b.frame("P", ENTRIES[1:])]
     path = tmp_path / f"f.i3.{kind}"
     path.write_bytes(COMPRESSORS[kind](b"".join(frames)))
     got = list(iter_frames(path))

@@ -6,7 +6,6 @@ The table ``icecube86.csv`` (columns ``string, om, x, y, z, dom_type, …``; i3-
 
 from __future__ import annotations
 
-import csv
 import os
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from skymap_scanner.event.model import EventError, Geometry
 from skymap_scanner.i3.gcd import OMTYPE_ICECUBE, GeometryDiffHeader, OMGeo
 from skymap_scanner.i3.gcd_file import read_omgeo_map
 from skymap_scanner.i3.objects import OMKey
+from skymap_scanner.i3.pulses import MAX_INICE_OM
 
 #: environment variable naming a default geometry table
 GEOMETRY_TABLE_ENV = "SKYSCAN_GEOMETRY_TABLE"
@@ -29,33 +29,32 @@ class GeometryError(EventError):
     """No usable geometry: a missing or malformed table/GCD, or a DOM without a position."""
 
 
-def _parse_rows(path: Path) -> list[dict[str, str]]:
+def _read_columns(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """(N, 5) string, om, x, y, z and the ``dom_type`` column (``None`` when the table has none)."""
     try:
-        with path.open(newline="") as f:
-            reader = csv.DictReader(f)
-            missing = [c for c in _REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
-            if missing:
-                raise GeometryError(f"{path}: geometry table lacks column(s) {missing}")
-            return list(reader)
-    except (OSError, UnicodeDecodeError, csv.Error) as e:
-        raise GeometryError(f"{path}: cannot read geometry table ({e})") from None
+        with path.open() as f:
+            header = [name.strip() for name in f.readline().split(",")]
+        missing = [c for c in _REQUIRED_COLUMNS if c not in header]
+        if missing:
+            raise GeometryError(f"{path}: geometry table lacks column(s) {missing}")
+        columns = [header.index(c) for c in _REQUIRED_COLUMNS]
+        if "dom_type" in header:
+            columns.append(header.index("dom_type"))
+        data = np.loadtxt(path, delimiter=",", skiprows=1, usecols=columns, ndmin=2)
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise GeometryError(f"{path}: malformed or unreadable geometry table ({e})") from None
+    return data[:, :5], (data[:, 5] if data.shape[1] > 5 else None)
 
 
 def read_geometry_table(path: str | Path) -> Geometry:
     """In-ice DOMs of a CSV table (``dom_type`` 20 when the column exists, else OM ≤ 60) [m]."""
     path = Path(path)
-    rows = []
-    for line, row in enumerate(_parse_rows(path), start=2):
-        try:
-            values = [float(row[c]) for c in _REQUIRED_COLUMNS]
-            in_ice = int(row["dom_type"]) == OMTYPE_ICECUBE if row.get("dom_type") else values[1] <= 60
-        except (TypeError, ValueError):
-            raise GeometryError(f"{path}:{line}: malformed geometry row {row}") from None
-        if in_ice:
-            rows.append(values)
-    if not rows:
+    a, dom_type = _read_columns(path)
+    a = a[dom_type == OMTYPE_ICECUBE] if dom_type is not None else a[a[:, 1] <= MAX_INICE_OM]
+    if not len(a):
         raise GeometryError(f"{path}: no in-ice DOMs in the geometry table")
-    a = np.array(rows)
+    if not np.isfinite(a).all():
+        raise GeometryError(f"{path}: geometry table holds non-finite values")
     return Geometry(a[:, 0], a[:, 1], a[:, 2], a[:, 3], a[:, 4], source=f"table {path.name}")
 
 

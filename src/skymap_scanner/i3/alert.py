@@ -40,7 +40,7 @@ from skymap_scanner.i3.gcd import GeometryDiffHeader
 from skymap_scanner.i3.objects import EventHeader
 from skymap_scanner.i3.particle import I3ParticleData
 from skymap_scanner.i3.pulses import PulseSeriesMap
-from skymap_scanner.prepare.seed_vertex import vhe_self_veto_seed
+from skymap_scanner.prepare.seed_vertex import VERTEX_SHAPE, vhe_self_veto_seed
 
 #: realtime format version → (event pulse key, online SplineMPE key); missing or unknown versions
 #: use 2021a's (icecube/skymap_scanner skymap_scanner/config.py)
@@ -139,13 +139,13 @@ class AlertPacket:
                 fits[key] = self.stack.get(key)
         return fits
 
-    def online_vertex(self) -> Particle | None:
-        """A vertex seed stored in the physics frame (HESE VHESelfVeto or a scanner packet's)."""
+    def online_vertex(self) -> tuple[str, Particle] | None:
+        """(key, vertex) stored in the physics frame: HESE VHESelfVeto or a scanner packet's seed."""
         for pos_key, time_key in VERTEX_KEYS:
             pos, time = self.stack.get(pos_key), self.stack.get(time_key)
             if isinstance(pos, tuple) and isinstance(time, float):
                 x, y, z = pos
-                return Particle(x=x, y=y, z=z, time=time, shape=pos_key)
+                return pos_key, Particle(x=x, y=y, z=z, time=time, shape=VERTEX_SHAPE)
         return None
 
 
@@ -215,9 +215,13 @@ def build_event(packet: AlertPacket, geometry: Geometry) -> Event:
     seeds = {key: fit.to_particle() for key, fit in packet.online_fits().items()}
     if packet.keys[1] in seeds:
         seeds[SEED_DIRECTION] = seeds[packet.keys[1]]
-    vertex = packet.online_vertex() or vhe_self_veto_seed(pulses, geometry)
-    if vertex is not None:
-        seeds[SEED_VERTEX] = vertex
+    online = packet.online_vertex()
+    if online is not None:
+        seeds[online[0]] = seeds[SEED_VERTEX] = online[1]
+    else:
+        vertex = vhe_self_veto_seed(pulses, geometry)
+        if vertex is not None:
+            seeds[SEED_VERTEX] = vertex
     try:
         metadata = EventMetadata(header.run_id, header.event_id, packet.event_type(),
                                  header.start.mjd, is_real_event=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
 
 from skymap_scanner.event.model import Geometry, Pulses
 
@@ -19,7 +18,6 @@ from skymap_scanner.event.model import Geometry, Pulses
 RT_RADIUS = 150.0  # m, DOM distance for an RT link (≤)
 RT_TIME = 1000.0  # ns, time difference for an RT link (<)
 RT_ITERATIONS = 3  # growth iterations
-SEED_MIN_DOMS = 2  # an HLC core pulse is RT-linked to HLC pulses on at least this many DOMs
 TIME_WINDOW = 6000.0  # ns, I3TimeWindowCleaning window length
 DEEPCORE_FIRST_STRING = 79  # strings 79-86 are DeepCore (removed for CleanedMuonPulsesIC)
 
@@ -45,27 +43,31 @@ def rt_links(time: np.ndarray, position: np.ndarray, radius: float = RT_RADIUS,
              max_dt: float = RT_TIME) -> tuple[np.ndarray, np.ndarray]:
     """All pulse pairs (i, j), i ≠ j, with |Δt| < ``max_dt`` [ns] and DOM distance ≤ ``radius``
     [m] (pulses on one DOM can be linked). ``position`` is (N, 3) [m]; each pair appears once."""
+    doms, dom = np.unique(position, axis=0, return_inverse=True)
+    near = np.sum((doms[:, None, :] - doms[None, :, :]) ** 2, axis=2) <= radius**2
     order = np.argsort(time, kind="stable")
     t = time[order]
     end = np.searchsorted(t, t + max_dt, side="left")
     n_after = end - np.arange(len(t)) - 1
-    first = np.repeat(np.arange(len(t)), n_after)
-    offset = np.arange(len(first)) - np.repeat(np.cumsum(n_after) - n_after, n_after)
-    second = first + 1 + offset
+    first = np.repeat(np.arange(len(t)), n_after)  # each pulse, once per later pulse in reach
+    pair_start = np.repeat(np.cumsum(n_after) - n_after, n_after)
+    second = first + 1 + (np.arange(len(first)) - pair_start)
     i, j = order[first], order[second]
-    near = np.sum((position[i] - position[j]) ** 2, axis=1) <= radius**2
-    return i[near], j[near]
+    linked = near[dom.ravel()[i], dom.ravel()[j]]
+    return i[linked], j[linked]
 
 
 def _hlc_core(n: int, i: np.ndarray, j: np.ndarray, hlc: np.ndarray, dom: np.ndarray) -> np.ndarray:
-    """HLC pulses linked to HLC pulses on at least ``SEED_MIN_DOMS`` distinct DOMs."""
-    _, dom_index = np.unique(dom, return_inverse=True)
-    n_doms = int(dom_index.max()) + 1 if n else 1
+    """HLC pulses RT-linked to HLC pulses on at least 2 distinct DOMs (HLCCoreHits), i.e. whose
+    HLC partners' DOM ids differ between the smallest and the largest."""
     both = hlc[i] & hlc[j]
-    pulse = np.r_[i[both], j[both]].astype(np.int64)
-    partner_dom = np.r_[dom_index[j[both]], dom_index[i[both]]]
-    distinct = np.unique(pulse * n_doms + partner_dom) // n_doms
-    return np.bincount(distinct, minlength=n) >= SEED_MIN_DOMS
+    pulse = np.r_[i[both], j[both]]
+    partner = np.r_[dom[j[both]], dom[i[both]]].astype(np.int64)
+    lowest = np.full(n, np.iinfo(np.int64).max)
+    highest = np.full(n, np.iinfo(np.int64).min)
+    np.minimum.at(lowest, pulse, partner)
+    np.maximum.at(highest, pulse, partner)
+    return highest > lowest
 
 
 def seeded_rt(time: np.ndarray, position: np.ndarray, hlc: np.ndarray, dom: np.ndarray,
@@ -74,12 +76,12 @@ def seeded_rt(time: np.ndarray, position: np.ndarray, hlc: np.ndarray, dom: np.n
 
     time [ns], position (N, 3) [m] of each pulse's DOM, hlc (bool), dom (any per-DOM id).
     """
-    n = len(time)
     i, j = rt_links(time, position)
-    selected = _hlc_core(n, i, j, np.asarray(hlc, bool), dom)
-    links = sparse.coo_matrix((np.ones(2 * len(i)), (np.r_[i, j], np.r_[j, i])), shape=(n, n)).tocsr()
+    selected = _hlc_core(len(time), i, j, np.asarray(hlc, bool), dom)
     for _ in range(iterations):
-        grown = selected | (links @ selected.astype(np.float64) > 0)
+        grown = selected.copy()
+        grown[j[selected[i]]] = True
+        grown[i[selected[j]]] = True
         if np.array_equal(grown, selected):
             break
         selected = grown

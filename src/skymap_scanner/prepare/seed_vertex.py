@@ -18,6 +18,7 @@ from skymap_scanner.event.model import Geometry, Particle, Pulses
 VERTEX_THRESHOLDS = (250.0, 5.0)  # PE
 VERTEX_WINDOW = 3000.0  # ns
 BALLOON_FRACTION = 0.9  # a DOM with more than this fraction of the total charge is ignored
+VERTEX_SHAPE = "VHESelfVetoVertex"  # Particle.shape of a vertex seed
 
 
 def vhe_self_veto_vertex(
@@ -56,5 +57,5 @@ def vhe_self_veto_seed(pulses: Pulses, geometry: Geometry,
         found = vhe_self_veto_vertex(hlc.time, hlc.charge, position, hlc.dom_keys(), threshold)
         if found is not None:
             (x, y, z), t = found
-            return Particle(x=float(x), y=float(y), z=float(z), time=t, shape="VHESelfVetoVertex")
+            return Particle(x=float(x), y=float(y), z=float(z), time=t, shape=VERTEX_SHAPE)
     return None
