@@ -120,3 +120,14 @@ def test_simulation_needs_geometry_and_a_known_pulse_key(shared_data, geometry_t
         next(read_i3_events(shared_data / "simulation" / MUONGUN))
     with pytest.raises(I3DecodeError, match="no pulse series 'Nope'"):
         next(read_i3_events(shared_data / "simulation" / MUONGUN, geometry_table=geometry_table, pulses_key="Nope"))
+
+
+def test_load_event_opens_i3_files(shared_data, geometry_table):
+    from skymap_scanner.event import load_event
+    from skymap_scanner.event.io import EventFileError
+
+    path = next((shared_data / "simulation").glob("oscNext_muongun_*.i3.gz"))
+    event = load_event(path, geometry_table=geometry_table, event_index=1)
+    assert event.metadata.event_type == "simulated" and "muon" in event.truth
+    with pytest.raises(EventFileError, match="physics frame number 99"):
+        load_event(path, geometry_table=geometry_table, event_index=99)

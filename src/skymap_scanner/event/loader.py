@@ -8,6 +8,8 @@ from pathlib import Path
 from skymap_scanner.event.io import FORMAT_NAME, EventFileError, read_event
 from skymap_scanner.event.model import Event
 
+I3_SUFFIXES = (".i3", ".i3.gz", ".i3.bz2", ".i3.zst")
+
 
 def _is_open_format_json(path: Path) -> bool:
     try:
@@ -22,12 +24,14 @@ def load_event(
     *,
     gcd: str | Path | None = None,
     geometry_table: str | Path | None = None,
+    event_index: int = 0,
 ) -> Event:
     """Read any supported event file.
 
     - ``.npz`` or ``.json`` with ``"format": "skyscan-event"``: the open format;
     - ``.json`` / ``.pkl`` IceCube Live alert messages: decoded without IceTray, positions from a
-      GCD file (``gcd``) or a geometry table (``geometry_table``).
+      GCD file (``gcd``) or a geometry table (``geometry_table``);
+    - ``.i3`` files (plain, .gz, .bz2, .zst): physics frame number ``event_index`` (with MC truth).
     """
     path = Path(path)
     if not path.is_file():
@@ -38,6 +42,17 @@ def load_event(
         from skymap_scanner.i3.alert import read_alert_event
 
         return read_alert_event(path, gcd=gcd, geometry_table=geometry_table)
+    if any(path.name.endswith(s) for s in I3_SUFFIXES):
+        return _nth_i3_event(path, gcd, geometry_table, event_index)
     raise EventFileError(
-        f"{path}: unknown event file type (expected .npz/.json open format or a .json/.pkl alert)"
+        f"{path}: unknown event file type (expected .npz/.json open format, a .json/.pkl alert or an .i3 file)"
     )
+
+
+def _nth_i3_event(path: Path, gcd: str | Path | None, geometry_table: str | Path | None, index: int) -> Event:
+    from skymap_scanner.i3.simulation import read_i3_events
+
+    for i, event in enumerate(read_i3_events(path, geometry_table=geometry_table, gcd=gcd)):
+        if i == index:
+            return event
+    raise EventFileError(f"{path}: has no physics frame number {index}")
