@@ -150,7 +150,7 @@ class ScanClient:
                 return task
             LOGGER.error("scan %s: dropped task %s of scan %r", self.scan_id, task.task_id, task.scan_id)
         self.stats["rejected"] += 1
-        await self.session.ack(delivery)
+        await self._ack(delivery)
         return None
 
     async def _handle(self, delivery: Delivery, reco: RecoProcess) -> None:
@@ -163,7 +163,7 @@ class ScanClient:
             LOGGER.warning("scan %s task %s: delivered %d time(s) before and never answered (a client died?)",
                            self.scan_id, task.task_id, delivery.previous)
             await self._retry_or_give_up(task, attempt - 1, "the client holding it died")
-            await self.session.ack(delivery)
+            await self._ack(delivery)
             return
         start = time.monotonic()
         outcome = await reco.run(delivery.body, self.options.task_time_limit_s, self._abandon,
@@ -179,6 +179,12 @@ class ScanClient:
                         len(task.items), attempt, time.monotonic() - start)
         else:
             await self._retry_or_give_up(task, attempt, outcome.failure or "unknown failure")
+        await self._ack(delivery)
+
+    async def _ack(self, delivery: Delivery) -> None:
+        """Acknowledge; when stopping, first stop the broker from sending the next task."""
+        if self.stopping:
+            await self.session.stop_consuming()
         await self.session.ack(delivery)
 
     async def _retry_or_give_up(self, task: Task, failed_attempt: int, reason: str) -> None:
@@ -198,7 +204,7 @@ class ScanClient:
 
     async def _hand_back(self, task: Task, attempt: int, delivery: Delivery) -> None:
         await self.session.publish_task(encode_task(replace(task, attempt=attempt)))
-        await self.session.ack(delivery)
+        await self._ack(delivery)
         self.stats["handed_back"] += 1
         LOGGER.info("scan %s task %s: handed back to the queue (stopping)", self.scan_id, task.task_id)
 

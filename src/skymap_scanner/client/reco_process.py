@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import multiprocessing as mp
+import signal
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -17,6 +19,14 @@ from typing import Any
 from skymap_scanner.transport.embedded import _worker_main
 
 LOGGER = logging.getLogger(__name__)
+
+
+def _child_main(conn: Connection, startup_json: bytes, name: str) -> None:
+    """The reco process: ask Linux to kill it when the client dies (a hung fit must not outlive a
+    SIGKILLed client), then serve tasks like an embedded worker."""
+    with contextlib.suppress(OSError, AttributeError):  # prctl is Linux-only
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    _worker_main(conn, startup_json, name)
 
 
 class RecoStartError(RuntimeError):
@@ -44,11 +54,10 @@ class RecoProcess:
         self._ctx = mp.get_context("spawn")
         self._process: mp.process.BaseProcess | None = None
         self._conn: Connection | None = None
-        self.restarts = 0
 
     async def start(self) -> None:
         parent, child = self._ctx.Pipe()
-        self._process = self._ctx.Process(target=_worker_main, args=(child, self.startup_json, self.name),
+        self._process = self._ctx.Process(target=_child_main, args=(child, self.startup_json, self.name),
                                           name=f"reco-{self.name}", daemon=True)
         self._process.start()
         child.close()
@@ -101,7 +110,6 @@ class RecoProcess:
     async def _replace(self, reason: str) -> Outcome:
         LOGGER.warning("%s: %s; starting a new reco process", self.name, reason)
         self.close(wait_s=0)
-        self.restarts += 1
         await self.start()
         return Outcome(failure=reason)
 

@@ -184,6 +184,7 @@ class RabbitMQClientSession(ClientSession):
         if self._tasks is not None and self._consumer_tag is not None:
             await self._tasks.cancel(self._consumer_tag)
             self._consumer_tag = None
+            await asyncio.sleep(0.05)  # deliveries that arrived before the cancel reach the buffer
 
     async def next_task(self, timeout: float) -> Delivery | None:
         try:

@@ -1,0 +1,96 @@
+"""Broker transports without a broker: URL → backend, names from scan ids, credentials, TLS settings,
+the attempt bookkeeping of the client loop."""
+
+import pytest
+
+from skymap_scanner.client.loop import retry_or_give_up
+from skymap_scanner.config import Settings
+from skymap_scanner.transport import BrokerConfig, TransportError, make_server_transport
+from skymap_scanner.transport.broker import check_scan_id, done_marker, parse_control
+from skymap_scanner.transport.embedded import EmbeddedTransport
+from skymap_scanner.transport.messages import Task
+from skymap_scanner.transport.nats import NatsServerTransport, StreamNames
+from skymap_scanner.transport.rabbitmq import QueueNames, RabbitMQServerTransport
+from skymap_scanner.transport.startup import Startup, StartupError
+from skymap_scanner.utils.pixel_classes import PixelVariation
+
+
+@pytest.mark.parametrize(("url", "cls"), [
+    (None, EmbeddedTransport),
+    ("amqp://guest:guest@127.0.0.1:5672/", RabbitMQServerTransport),
+    ("amqps://broker.example.org/", RabbitMQServerTransport),
+    ("nats://127.0.0.1:4222", NatsServerTransport),
+    ("tls://broker.example.org:4222", NatsServerTransport),
+])
+def test_backend_is_chosen_by_url(url, cls):
+    assert type(make_server_transport(Settings(broker_url=url, workers=1))) is cls
+
+
+def test_bad_broker_url_is_rejected():
+    with pytest.raises(ValueError, match="broker_url"):
+        Settings(broker_url="http://127.0.0.1/")
+    with pytest.raises(TransportError, match="scheme"):
+        BrokerConfig("kafka://127.0.0.1")
+
+
+def test_names_derive_from_scan_id():
+    q = QueueNames.for_scan("run-12.a")
+    assert (q.startup, q.tasks, q.results) == ("skyscan.run-12.a.startup", "skyscan.run-12.a.tasks",
+                                               "skyscan.run-12.a.results")
+    # '.' may not appear in a NATS stream name; the encoding keeps distinct ids distinct
+    assert StreamNames.for_scan("a.b").stream == "SKYSCAN_a_db"
+    assert StreamNames.for_scan("a_db").stream == "SKYSCAN_a__db"
+    assert StreamNames.for_scan("a.b").tasks == "skyscan.a_db.tasks"
+    for bad in ("", "a b", "a*", "x" * 65, "a>b"):
+        with pytest.raises(TransportError, match="scan id"):
+            check_scan_id(bad)
+
+
+def test_credentials_replace_those_in_the_url_and_are_redacted():
+    config = BrokerConfig("amqp://alice:old@host:5672/vhost", username="bob", password="s3cr/t")
+    assert config.url_with_credentials() == "amqp://bob:s3cr%2Ft@host:5672/vhost"
+    assert config.redacted_url == "amqp://bob:***@host:5672/vhost"
+    assert BrokerConfig("nats://127.0.0.1:4222").url_with_credentials() == "nats://127.0.0.1:4222"
+
+
+def test_tls_context_from_scheme_or_ca_file(tmp_path):
+    assert BrokerConfig("amqp://h/").ssl_context() is None
+    assert BrokerConfig("amqps://h/").ssl_context() is not None
+    assert BrokerConfig("tls://h:4222").ssl_context() is not None
+    with pytest.raises(OSError):
+        BrokerConfig("nats://h:4222", tls_ca_file=tmp_path / "missing.pem").ssl_context()
+
+
+def test_settings_read_broker_options_from_environment(monkeypatch):
+    monkeypatch.setenv("SKYSCAN_BROKER_URL", "nats://127.0.0.1:4222")
+    monkeypatch.setenv("SKYSCAN_BROKER_PASSWORD", "pw")
+    monkeypatch.setenv("SKYSCAN_NATS_ACK_WAIT_S", "5")
+    s = Settings()
+    assert s.broker_url == "nats://127.0.0.1:4222" and s.nats_ack_wait_s == 5.0
+    assert "pw" not in repr(s) and s.broker_password.get_secret_value() == "pw"
+
+
+def test_control_payload_is_startup_or_done_marker():
+    from skymap_scanner.event.synthetic import synthetic_event
+
+    startup = Startup.create("s1", "dummy", synthetic_event())
+    assert parse_control(startup.to_json()).event_sha256 == startup.event_sha256
+    assert parse_control(done_marker("s1")) is None
+    with pytest.raises(StartupError):
+        parse_control(startup.to_json().replace(b'"event_sha256": "', b'"event_sha256": "0'))
+    with pytest.raises(StartupError):
+        parse_control(b"\x00garbage")
+
+
+def _item(pixel):
+    return PixelVariation(8, pixel, 0, *([0.0] * 13))
+
+
+def test_failed_attempt_is_split_then_given_up():
+    task = Task("s", "s-1", 1, [_item(1), _item(2)])
+    retries, result = retry_or_give_up(task, 1, 3, "died", "w")
+    assert result is None and [(t.attempt, len(t.items), t.task_id) for t in retries] == [
+        (2, 1, "s-1.r1.0"), (2, 1, "s-1.r1.1")]
+    retries, result = retry_or_give_up(retries[0], 3, 3, "time limit", "w")
+    assert retries == [] and [f.id_tuple for f in result.failures] == [(8, 1, 0)]
+    assert "time limit (after 3 attempts)" in result.failures[0].reason
