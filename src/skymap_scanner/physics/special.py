@@ -38,8 +38,9 @@ LN2 = math.log(2.0)
 AGH_NODES = 16
 _GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(AGH_NODES)
 _GH_WE = _GH_W * np.exp(0.5 * _GH_X**2)
-#: AGH is used when the mode lies at least this many Gaussian widths above v = 0 (error < 1e-9)
-AGH_MIN_SEPARATION = 6.5
+#: AGH is used when the mode lies at least this many Gaussian widths above v = 0 (errors < 1e-9 in
+#: ln J, < 1e-8 in its ξ-derivative)
+AGH_MIN_SEPARATION = 7.0
 #: the asymptotic expansion is tried from this μ on, with at most this many terms
 ASYMPTOTIC_MIN_MU = 12.0
 ASYMPTOTIC_MAX_TERMS = 12
@@ -136,11 +137,11 @@ def _series(xi: float, mu: float) -> tuple[float, float, float, float]:
 
 
 @njit(cache=True)
-def _asymptotic_sum(s: float, mu: float) -> tuple[bool, float, float]:
-    """Σ_k (s-1)(s-2)…(s-2k) / (2^k k! μ^(2k)) and its s-derivative, with a convergence flag."""
+def _asymptotic_sum(s: float, mu: float) -> tuple[bool, float, float, float]:
+    """T = Σ_k a_k μ^(-2k), a_k = (s-1)(s-2)…(s-2k) / (2^k k!): (converged, T, ∂T/∂s, ∂² ln T/∂μ²)."""
     inv_mu2 = 1.0 / (mu * mu)
     term, dterm = 1.0, 0.0
-    total, dtotal = 1.0, 0.0
+    total, dtotal, dmu, d2mu = 1.0, 0.0, 0.0, 0.0
     for k in range(1, ASYMPTOTIC_MAX_TERMS + 1):
         f1, f2 = s - 2.0 * k + 1.0, s - 2.0 * k
         scale = inv_mu2 / (2.0 * k)
@@ -148,34 +149,43 @@ def _asymptotic_sum(s: float, mu: float) -> tuple[bool, float, float]:
         term = term * f1 * f2 * scale
         total += term
         dtotal += dterm
+        dmu -= 2.0 * k * term / mu
+        d2mu += 2.0 * k * (2.0 * k + 1.0) * term * inv_mu2
         if abs(term) < 1e-13 * abs(total) and abs(dterm) < 1e-12 * (1.0 + abs(dtotal)):
-            return total > 0.0, total, dtotal
-    return False, total, dtotal
+            return total > 0.0, total, dtotal, d2mu / total - (dmu / total) ** 2
+    return False, total, dtotal, 0.0
 
 
 @njit(cache=True)
-def _asymptotic(xi: float, mu: float) -> tuple[bool, float, float, float, float]:
-    """Large-μ expansion J(s) ≈ √(2π) μ^(s-1) Σ_k …, for s = ξ and ξ + 1."""
-    ok0, t0, dt0 = _asymptotic_sum(xi, mu)
-    ok1, t1, dt1 = _asymptotic_sum(xi + 1.0, mu)
+def _asymptotic(xi: float, mu: float) -> tuple[bool, float, float, float, float, float]:
+    """Large-μ expansion J(s) ≈ √(2π) μ^(s-1) T(s, μ) for s = ξ and ξ + 1, and ∂² ln J(ξ)/∂μ²
+    = -(ξ-1)/μ² + ∂² ln T/∂μ² (free of the cancellation in ξ - 1 + r (μ - r))."""
+    ok0, t0, dt0, curv_t = _asymptotic_sum(xi, mu)
+    ok1, t1, dt1, _ = _asymptotic_sum(xi + 1.0, mu)
     if not (ok0 and ok1):
-        return False, 0.0, 0.0, 0.0, 0.0
+        return False, 0.0, 0.0, 0.0, 0.0, 0.0
     lmu = math.log(mu)
     return (True, LN_SQRT_2PI + (xi - 1.0) * lmu + math.log(t0), LN_SQRT_2PI + xi * lmu + math.log(t1),
-            lmu + dt0 / t0, lmu + dt1 / t1)
+            lmu + dt0 / t0, lmu + dt1 / t1, -(xi - 1.0) / (mu * mu) + curv_t)
 
 
 @njit(cache=True)
-def _direct(xi: float, mu: float) -> tuple[float, float, float, float]:
-    """J without the Wronskian: asymptotic expansion, adaptive Gauss–Hermite, or the power series."""
-    if mu >= ASYMPTOTIC_MIN_MU:
-        ok, l0, l1, d0, d1 = _asymptotic(xi, mu)
-        if ok:
-            return l0, l1, d0, d1
+def _agh_or_series(xi: float, mu: float) -> tuple[float, float, float, float]:
+    """Adaptive Gauss–Hermite when the mode is far from v = 0, else the power series."""
     vs, h, sep = integrand_mode(xi, mu)
     if sep >= AGH_MIN_SEPARATION:
         return _agh(xi, mu, vs, h)
     return _series(xi, mu)
+
+
+@njit(cache=True)
+def _positive(xi: float, mu: float) -> tuple[float, float, float, float]:
+    """J for μ ≥ -ALTERNATING_MAX_Z: asymptotic expansion where it converges, else AGH or series."""
+    if mu >= ASYMPTOTIC_MIN_MU:
+        ok, l0, l1, d0, d1, _ = _asymptotic(xi, mu)
+        if ok:
+            return l0, l1, d0, d1
+    return _agh_or_series(xi, mu)
 
 
 @njit(cache=True)
@@ -199,7 +209,7 @@ def _ratio_cf(xi: float, z: float) -> tuple[float, float]:
 @njit(cache=True)
 def _wronskian(xi: float, z: float) -> tuple[float, float, float, float]:
     """J(ξ, -z) for z > 0 from J(ξ, z), J(ξ+1, z) and the minimal ratio r (no cancellation)."""
-    lp0, lp1, dp0, dp1 = _direct(xi, z)
+    lp0, lp1, dp0, dp1 = _positive(xi, z)
     r, dr = _ratio_cf(xi, z)
     q = math.exp(lp1 - lp0)
     ln_den = lp0 + math.log(q + r)
@@ -210,32 +220,44 @@ def _wronskian(xi: float, z: float) -> tuple[float, float, float, float]:
 
 
 @njit(cache=True)
-def gauss_power_integral(xi: float, mu: float) -> tuple[float, float, float, float]:
-    """(ln J(ξ, μ), ln J(ξ+1, μ), ∂ ln J(ξ, μ)/∂ξ, ∂ ln J(ξ+1, μ)/∂ξ) for ξ > 0 and any real μ."""
+def gauss_power_integral(xi: float, mu: float) -> tuple[float, float, float, float, float]:
+    """(ln J(ξ, μ), ln J(ξ+1, μ), ∂ ln J(ξ, μ)/∂ξ, ∂ ln J(ξ+1, μ)/∂ξ, ∂² ln J(ξ, μ)/∂μ²) for ξ > 0, any μ.
+
+    From ∂J(ξ)/∂μ = J(ξ+1) - μ J(ξ) and J(ξ+2) = μ J(ξ+1) + ξ J(ξ): ∂² ln J/∂μ² = ξ - 1 + r (μ - r),
+    r = J(ξ+1)/J(ξ) (taken from the expansion itself at large μ, where this form cancels)."""
+    if mu >= ASYMPTOTIC_MIN_MU:
+        ok, l0, l1, d0, d1, curvature = _asymptotic(xi, mu)
+        if ok:
+            return l0, l1, d0, d1, curvature
     if mu >= -ALTERNATING_MAX_Z:
-        return _direct(xi, mu)
-    return _wronskian(xi, -mu)
+        l0, l1, d0, d1 = _agh_or_series(xi, mu)
+    else:
+        l0, l1, d0, d1 = _wronskian(xi, -mu)
+    r = math.exp(l1 - l0)
+    return l0, l1, d0, d1, xi - 1.0 + r * (mu - r)
 
 
 # -- incomplete gamma function -------------------------------------------------------------------------
 @njit(cache=True)
-def _gamma_p_series(s: float, y: float) -> tuple[float, float]:
+def _gamma_p_series(s: float, y: float, lgamma_s: float, digamma_s: float) -> tuple[float, float]:
     """(ln P(s, y), ∂ ln P/∂s) by the series P = y^s e^(-y) / Γ(s+1) Σ_n y^n / ((s+1)…(s+n))."""
     term, dterm = 1.0, 0.0
     total, dtotal = 1.0, 0.0
     for n in range(1, GAMMA_CF_MAX_ITER):
-        dterm = (dterm - term / (s + n)) * y / (s + n)
-        term = term * y / (s + n)
+        inv = 1.0 / (s + n)
+        dterm = (dterm - term * inv) * y * inv
+        term = term * y * inv
         total += term
         dtotal += dterm
         if term < GAMMA_EPS * total:
             break
-    ln_p = -y + s * math.log(y) - math.lgamma(s + 1.0) + math.log(total)
-    return ln_p, math.log(y) - digamma(s) - 1.0 / s + dtotal / total
+    ln_y = math.log(y)
+    ln_p = -y + s * ln_y - lgamma_s - math.log(s) + math.log(total)
+    return ln_p, ln_y - digamma_s - 1.0 / s + dtotal / total
 
 
 @njit(cache=True)
-def _gamma_q_cf(s: float, y: float) -> tuple[float, float]:
+def _gamma_q_cf(s: float, y: float, lgamma_s: float, digamma_s: float) -> tuple[float, float]:
     """(ln Q(s, y), ∂ ln Q/∂s) by the modified Lentz continued fraction, differentiated forward."""
     b, db = y + 1.0 - s, -1.0
     c, dc = 1.0 / _FPMIN, 0.0
@@ -260,17 +282,23 @@ def _gamma_q_cf(s: float, y: float) -> tuple[float, float]:
         h *= delta
         if abs(delta - 1.0) < GAMMA_EPS and abs(ddelta) < GAMMA_EPS * (1.0 + abs(dh / h)):
             break
-    ln_q = -y + s * math.log(y) - math.lgamma(s) + math.log(h)
-    return ln_q, math.log(y) - digamma(s) + dh / h
+    ln_y = math.log(y)
+    return -y + s * ln_y - lgamma_s + math.log(h), ln_y - digamma_s + dh / h
+
+
+@njit(cache=True)
+def log_gamma_q_with(s: float, y: float, lgamma_s: float, digamma_s: float) -> tuple[float, float]:
+    """:func:`log_gamma_q` given ln Γ(s) and ψ(s) (callers that already have them)."""
+    if y <= 0.0:
+        return 0.0, 0.0
+    if y < s + 1.0:
+        ln_p, dln_p = _gamma_p_series(s, y, lgamma_s, digamma_s)
+        p = math.exp(ln_p)
+        return math.log1p(-p), -p * dln_p / (1.0 - p)
+    return _gamma_q_cf(s, y, lgamma_s, digamma_s)
 
 
 @njit(cache=True)
 def log_gamma_q(s: float, y: float) -> tuple[float, float]:
     """(ln Q(s, y), ∂ ln Q/∂s): regularised upper incomplete gamma function, Q = 1 for y ≤ 0."""
-    if y <= 0.0:
-        return 0.0, 0.0
-    if y < s + 1.0:
-        ln_p, dln_p = _gamma_p_series(s, y)
-        p = math.exp(ln_p)
-        return math.log1p(-p), -p * dln_p / (1.0 - p)
-    return _gamma_q_cf(s, y)
+    return log_gamma_q_with(s, y, math.lgamma(s), digamma(s))

@@ -1,0 +1,6 @@
+"""Batched per-pixel track fits (direction fixed; vertex and time fitted) on numba kernels."""
+
+from skymap_scanner.fit.hits import DomHits
+from skymap_scanner.fit.track import FitResult, MpeSettings, TrackFitter
+
+__all__ = ["DomHits", "FitResult", "MpeSettings", "TrackFitter"]
