@@ -89,6 +89,24 @@ def angles(event: Event, report: dict) -> dict:
     return out
 
 
+TABLE_ROWS = [
+    ("wall_s", "wall [s]", "{:.1f}"), ("n_fits", "fits (pixel variations)", "{:d}"),
+    ("fits_per_s", "fits per second", "{:.0f}"), ("worker_cpu_s", "worker CPU [s]", "{:.1f}"),
+    ("best_ra_deg", "best RA [deg]", "{:.3f}"), ("best_dec_deg", "best Dec [deg]", "{:+.3f}"),
+    ("best_zenith_deg", "best zenith [deg]", "{:.3f}"), ("best_azimuth_deg", "best azimuth [deg]", "{:.3f}"),
+    ("angle_to_online_deg", "to online fit [deg]", "{:.3f}"),
+    ("angle_to_legacy_full_scan_deg", "to legacy full scan [deg]", "{:.3f}"),
+    ("load_avg_start", "load average at start", "{:.2f}"),
+]
+
+
+def print_table(report: dict) -> None:
+    print(f"{report['event']}  reco {report['reco']}  nsides {report['nsides']}  workers {report['workers']}")
+    for key, label, fmt in TABLE_ROWS:
+        if key in report:
+            print(f"  {label:<28} {fmt.format(report[key])}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--event", required=True, type=Path)
@@ -103,10 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     options = dict(item.split("=", 1) for item in args.reco_option)
     report = run(event, args.reco, args.nsides, args.workers, options)
     report.update(angles(event, report))
-    text = json.dumps(report, indent=2)
-    print(text)
+    print_table(report)
     if args.output:
-        args.output.write_text(text + "\n")
+        args.output.write_text(json.dumps(report, indent=2) + "\n")
     return 0
 
 

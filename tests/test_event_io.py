@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 
 from skymap_scanner.event import load_event
-from skymap_scanner.event.io import EventFileError, event_from_bytes, event_to_dict, event_to_bytes, read_event, write_event
+from skymap_scanner.event.io import (
+    EventFileError,
+    event_from_bytes,
+    event_to_bytes,
+    event_to_dict,
+    read_event,
+    write_event,
+)
 from skymap_scanner.event.model import EventError, EventMetadata
 from skymap_scanner.event.synthetic import synthetic_event
 

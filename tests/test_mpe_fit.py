@@ -83,7 +83,8 @@ def test_along_track_seed_shift_changes_nothing(event, fitter):
     a = fitter.fit(p[None], seed[None, None])
     b = fitter.fit(p[None], (seed + 170.0 * p)[None, None])
     assert a.llh[0] == pytest.approx(b.llh[0], rel=1e-12)
-    assert np.allclose(a.vertex_m, b.vertex_m, rtol=0, atol=1e-6) and a.time_ns[0] == pytest.approx(b.time_ns[0], abs=1e-6)
+    assert np.allclose(a.vertex_m, b.vertex_m, rtol=0, atol=1e-6)
+    assert a.time_ns[0] == pytest.approx(b.time_ns[0], abs=1e-6)
 
 
 def test_missing_seeds(event, fitter):

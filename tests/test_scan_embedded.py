@@ -10,6 +10,7 @@ from skyreader import SkyScanResult
 from skymap_scanner.event.synthetic import synthetic_event
 from skymap_scanner.recos.dummy import DummyOptions, known_minimum
 from skymap_scanner.server.pixels import NSideProgression
+from skymap_scanner.server.progress import write_manifest
 from skymap_scanner.server.scan import ScanConfig, ScanServer, ScanTimeoutError
 from skymap_scanner.transport.embedded import EmbeddedTransport
 from skymap_scanner.utils.coordinates import angular_distance
@@ -52,7 +53,10 @@ def test_full_scan_refines_to_known_minimum(full_scan):
 
 def test_manifest_reports_progress_and_best_fit(full_scan):
     _, outcome = full_scan
-    manifest = json.loads(outcome.manifest_path.read_text())
+    def refuse(constant):
+        raise ValueError(f"manifest holds {constant}, which is not JSON")
+
+    manifest = json.loads(outcome.manifest_path.read_text(), parse_constant=refuse)
     progress = manifest["progress"]
     assert progress["finished"] and progress["tallies"]["overall"]["failed_pixels"] == 0
     assert progress["best_fit"]["nside"] == 512
@@ -99,3 +103,10 @@ def test_idle_timeout_is_a_clear_error(tmp_path):
                         output_dir=tmp_path, progress_bar=False, idle_timeout_s=1.0, batch_size=768)
     with EmbeddedTransport(1) as transport, pytest.raises(ScanTimeoutError, match="no result for"):
         ScanServer(synthetic_event(), config, transport).run()
+
+
+def test_manifest_is_strict_json(tmp_path):
+    """A NaN (e.g. the energy of a reco that estimates none) is written as null, never as the non-JSON NaN."""
+    path = write_manifest({"best_fit": {"energy": math.nan, "llh": np.float64(3.5), "n": np.int64(2)},
+                           "areas": [math.inf, 1.0]}, tmp_path)
+    assert json.loads(path.read_text()) == {"best_fit": {"energy": None, "llh": 3.5, "n": 2}, "areas": [None, 1.0]}

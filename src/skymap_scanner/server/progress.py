@@ -150,12 +150,25 @@ def best_fit_summary(collector: Collector, mjd: float) -> dict[str, Any] | None:
             "x": best.x, "y": best.y, "z": best.z, "time": best.time, "energy": best.energy}
 
 
+def json_safe(value: Any) -> Any:
+    """``value`` with every non-finite float (and numpy scalar) turned into JSON: NaN/inf become null."""
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
 def write_manifest(manifest: dict[str, Any], output_dir: Path) -> Path:
     """Write ``scan-manifest.json`` atomically (indent 4, as upstream)."""
     output_dir.mkdir(parents=True, exist_ok=True)
     path = output_dir / MANIFEST_NAME
     fd, tmp = tempfile.mkstemp(dir=output_dir, prefix=".tmp-manifest-")
     with os.fdopen(fd, "w") as f:
-        json.dump(manifest, f, indent=4, default=float)
+        json.dump(json_safe(manifest), f, indent=4, allow_nan=False)
     os.replace(tmp, path)
     return path

@@ -20,6 +20,8 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+from skymap_scanner.server.progress import json_safe
+
 LOGGER = logging.getLogger(__name__)
 
 
@@ -55,7 +57,7 @@ class RestReporter:
 
     def _request(self, method: str, path: str, body: Any, policy: RetryPolicy) -> Any:
         url = f"{self.base}/scan/{self.scan_id}/{path}"
-        data = None if body is None else json.dumps(body, default=float).encode()
+        data = None if body is None else json.dumps(json_safe(body), allow_nan=False).encode()
         headers = {"Content-Type": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
