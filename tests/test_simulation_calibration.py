@@ -12,14 +12,18 @@ import pytest
 from skymap_scanner.event.model import EventMetadata
 from skymap_scanner.postprocess.calibration import (
     IC160427A,
+    SHIPPED_CALIBRATIONS,
     WILKS,
     ContourCalibration,
     calibrate,
+    calibrated_result,
     chi2_2dof_quantile,
     contour_areas,
     coverage,
     cross_validated_coverage,
+    load_calibration,
 )
+from skymap_scanner.postprocess.plots import make_plots
 from skymap_scanner.utils.pixel_classes import NSidesDict, RecoPixelFinal
 from skymap_scanner.utils.results import build_result
 
@@ -85,3 +89,36 @@ def test_calibrated_contours_are_larger_than_wilks_for_larger_levels():
     assert wilks["90%"] == pytest.approx(math.pi * (2.146 * 2.0) ** 2, rel=0.15)
     wider = contour_areas(result, ContourCalibration({"50%": 2 * 1.39, "90%": 2 * 4.61}, "x2"))
     assert wider["90%"] == pytest.approx(2 * wilks["90%"], rel=0.15)
+
+
+def test_calibrated_result_has_the_calibrated_contours_at_wilks_levels():
+    result = _gaussian_result(sigma_deg=2.0)
+    wider = ContourCalibration({"50%": 3.0, "90%": 12.0}, "test")
+    mapped = calibrated_result(result, wider)
+    assert mapped.best_dir == result.best_dir
+    for name, area in contour_areas(mapped, WILKS).items():
+        assert area == pytest.approx(contour_areas(result, wider)[name], rel=0.05)  # map interpolated before/after
+
+
+def test_plots_use_the_calibration(tmp_path: Path):
+    result = _gaussian_result(sigma_deg=2.0)
+    wider = ContourCalibration({"50%": 3.0, "90%": 12.0}, "test")
+    files, areas = make_plots(result, tmp_path, wider)
+    assert any(f.suffix == ".png" for f in files)
+    assert areas == pytest.approx(contour_areas(result, wider), rel=1e-6)
+
+
+def test_load_calibration_by_name_file_and_bad_input(tmp_path: Path):
+    assert load_calibration("wilks") is WILKS and load_calibration("IC160427A") is IC160427A
+    shipped = sorted(p.stem for p in SHIPPED_CALIBRATIONS.glob("*.json"))
+    assert shipped, "the package ships at least one measured calibration"
+    for name in shipped:
+        cal = load_calibration(name)
+        assert cal.n_events > 0 and cal.levels["90%"] > cal.levels["50%"] > 0
+    path = ContourCalibration({"50%": 2.0, "90%": 9.0}, "mine", 10).write(tmp_path / "cal.json")
+    assert load_calibration(path).levels == {"50%": 2.0, "90%": 9.0}
+    with pytest.raises(ValueError, match="no such calibration"):
+        load_calibration(tmp_path / "missing.json")
+    (tmp_path / "bad.json").write_text('{"levels": {"50%": 5}}')
+    with pytest.raises(ValueError, match="bad.json: not a contour calibration"):
+        load_calibration(tmp_path / "bad.json")

@@ -67,6 +67,9 @@ def scan_options(f: Any) -> Any:
         click.option("--idle-timeout", type=float, help="seconds without results before giving up"),
         click.option("--pointing-radius", type=float, help="pointed scans: radius in degrees (3.5)"),
         click.option("--plot/--no-plot", default=True, show_default=True, help="make plots at the end"),
+        click.option("--calibration", metavar="NAME|FILE",
+                     help="contour levels for plots and areas: wilks (default), a shipped calibration "
+                          "(e.g. mpe_pandel_100TeV) or a JSON file from benchmarks/physics.py"),
         click.option("--seed", type=int, default=None, help="seed of the pixel send order"),
         click.option("--scan-id", help="scan id (default: hash of event and settings; same id resumes)"),
         click.option("--checkpoint-interval", type=float, help="seconds between checkpoints (0: none)"),
@@ -81,8 +84,10 @@ def _run_scan(event: Any, reco_algo: str | None, nsides: str | None, output_dir:
               workers: int | None, batch_size: int | None, predictive_scanning_threshold: float | None,
               reco_option: tuple[str, ...], task_time_limit: float | None, idle_timeout: float | None,
               pointing_radius: float | None, plot: bool, seed: int | None, scan_id: str | None,
-              checkpoint_interval: float | None, report_url: str | None, broker: str | None = None) -> None:
+              checkpoint_interval: float | None, report_url: str | None, calibration: str | None = None,
+              broker: str | None = None) -> None:
     """Run a scan: with embedded workers, or (``broker`` not None: the ``server`` command) through a broker."""
+    contour_calibration = _calibration(calibration) if plot else None
     from skymap_scanner.recos import RecoError
     from skymap_scanner.server.checkpoint import CheckpointError
     from skymap_scanner.server.reporting import ReportError, RestReporter
@@ -121,8 +126,8 @@ def _run_scan(event: Any, reco_algo: str | None, nsides: str | None, output_dir:
     except (ScanError, TransportError, CheckpointError, ReportError) as e:
         raise click.ClickException(str(e)) from None
     _print_summary(outcome)
-    if plot:
-        _plot(outcome.npz_path, s.output_dir)
+    if contour_calibration is not None:
+        _plot(outcome.npz_path, s.output_dir, contour_calibration)
 
 
 def _broker_server_transport(s: Settings) -> Any:
@@ -147,14 +152,25 @@ def _print_summary(outcome: Any) -> None:
                f"{m['runtime']['elapsed_s']:.1f} s")
 
 
-def _plot(result_path: Path, output_dir: Path) -> None:
+def _calibration(name: str | None) -> Any:
+    from skymap_scanner.postprocess.calibration import WILKS, load_calibration
+
+    try:
+        return WILKS if name is None else load_calibration(name)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--calibration") from None
+
+
+def _plot(result_path: Path, output_dir: Path, calibration: Any) -> None:
     from skymap_scanner.postprocess.plots import make_plots, read_result
 
-    files, areas = make_plots(read_result(result_path), output_dir)
+    files, areas = make_plots(read_result(result_path), output_dir, calibration)
     for f in files:
         click.echo(f"plot: {f}")
     if areas:
-        click.echo("contour areas (Wilks): " + ", ".join(f"{k} {v:.3f} deg²" for k, v in areas.items()))
+        levels = ", ".join(f"{k} at 2ΔLLH {v:g}" for k, v in calibration.levels.items())
+        click.echo(f"contour areas ({calibration.description}; {levels}): "
+                   + ", ".join(f"{k} {v:.3f} deg²" for k, v in areas.items()))
 
 
 @cli.command()
@@ -283,10 +299,13 @@ def client(broker: str | None, scan_id: str | None, task_time_limit: float | Non
 @cli.command()
 @click.argument("result_file", type=click.Path(path_type=Path))
 @click.option("--output-dir", "-o", type=click.Path(path_type=Path), help="default: next to the result")
-def plot(result_file: Path, output_dir: Path | None) -> None:
+@click.option("--calibration", metavar="NAME|FILE",
+              help="contour levels: wilks (default), a shipped calibration (e.g. mpe_pandel_100TeV) or a JSON file")
+def plot(result_file: Path, output_dir: Path | None, calibration: str | None) -> None:
     """Full-sky and zoomed contour plots (PDF and PNG) of RESULT_FILE; prints contour areas."""
+    levels = _calibration(calibration)
     try:
-        _plot(result_file, output_dir or result_file.parent)
+        _plot(result_file, output_dir or result_file.parent, levels)
     except (OSError, ValueError, KeyError) as e:
         raise click.ClickException(f"{result_file}: {e}") from None
 

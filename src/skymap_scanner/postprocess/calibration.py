@@ -27,6 +27,8 @@ from skyreader import SkyScanResult
 from skyreader.utils.areas import get_contour_areas
 from skyreader.utils.handle_map_data import extract_map
 
+#: calibrations measured with ``benchmarks/physics.py --write-calibration`` and shipped with the package
+SHIPPED_CALIBRATIONS = Path(__file__).parent / "calibrations"
 #: containments and their Wilks levels for 2 degrees of freedom (χ²₂ quantiles, skyreader's rounding)
 CONTAINMENTS = {"50%": 0.5, "90%": 0.9}
 WILKS_LEVELS = {"50%": 1.39, "90%": 4.61}
@@ -114,7 +116,7 @@ def cross_validated_coverage(two_delta_llh_truth: np.ndarray, folds: int = 2) ->
 
 def contour_areas(result: SkyScanResult, calibration: ContourCalibration = WILKS) -> dict[str, float]:
     """Areas [deg²] inside the 50 % and 90 % contours of the result's 2ΔLLH map at ``calibration``'s
-    levels (the same contouring as ``postprocess.plots.contour_areas``, which uses Wilks)."""
+    levels (skyreader's map and meander contouring, as its plots draw them)."""
     grid_value, grid_ra, grid_dec, equatorial_map, _ = extract_map(result, True, None)
     names = list(CONTAINMENTS)
     levels = [calibration.levels[k] + float(np.nanmin(equatorial_map)) for k in names]
@@ -123,3 +125,34 @@ def contour_areas(result: SkyScanResult, calibration: ContourCalibration = WILKS
     contours = meander.spherical_contours(points, values, levels)
     areas = get_contour_areas(contours, grid_ra[0])
     return {name: float(a) for name, a in zip(names, areas, strict=False)}
+
+
+def calibrated_result(result: SkyScanResult, calibration: ContourCalibration) -> SkyScanResult:
+    """A copy of ``result`` whose llh values are mapped onto the χ²₂ scale (:meth:`ContourCalibration.to_chi2_scale`
+    of 2ΔLLH), so that skyreader's Wilks contours (1.39 / 4.61) of the copy are ``calibration``'s 50 % / 90 %
+    contours of the original. The best fit and the pixel order are unchanged; only ``llh`` differs."""
+    minimum = min(float(np.nanmin(a["llh"])) for a in result.result.values() if len(a))
+    mapped = {}
+    for key, rows in result.result.items():
+        rows = rows.copy()  # keeps the dtype and its metadata
+        rows["llh"] = minimum + 0.5 * calibration.to_chi2_scale(2.0 * (rows["llh"] - minimum))
+        mapped[key] = rows
+    return SkyScanResult(mapped)
+
+
+def load_calibration(name_or_path: str | Path) -> ContourCalibration:
+    """A calibration from a JSON file, or by name: "wilks", "ic160427a", or a file shipped in
+    ``postprocess/calibrations/`` (e.g. "mpe_pandel_100TeV")."""
+    key = str(name_or_path)
+    builtin = {"wilks": WILKS, "ic160427a": IC160427A}
+    if key.lower() in builtin:
+        return builtin[key.lower()]
+    shipped = SHIPPED_CALIBRATIONS / f"{key}.json"
+    path = shipped if shipped.is_file() else Path(key)
+    if not path.is_file():
+        known = sorted([*builtin, *(f.stem for f in SHIPPED_CALIBRATIONS.glob("*.json"))])
+        raise ValueError(f"{key}: no such calibration file or name (names: {', '.join(known)})")
+    try:
+        return ContourCalibration.read(path)
+    except (ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"{path}: not a contour calibration ({type(e).__name__}: {e})") from None
