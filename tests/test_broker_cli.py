@@ -27,7 +27,7 @@ def test_server_and_client_commands(nats_url, tmp_path):
     scan_id = f"cli-{uuid.uuid4().hex[:8]}"
     client = start_client(nats_url, scan_id, tmp_path / "client.log")
     server = run("server", str(event), "--broker", nats_url, "--scan-id", scan_id, "--nsides", "8:0",
-                 "--no-plot", "-o", str(tmp_path / "out"))
+                 "--reco-algo", "dummy", "--no-plot", "-o", str(tmp_path / "out"))
     assert server.returncode == 0, server.stderr
     assert "failed pixels: 0" in server.stdout and f"scan {scan_id}: serving through {nats_url}" in server.stderr
     assert client.wait(30) == 0

@@ -52,6 +52,11 @@ def cli() -> None:
     """Scan the sky for the direction of an IceCube event (no IceTray needed)."""
 
 
+#: the demo's reco and the calibration measured for it at the demo's energy (benchmarks/physics.py)
+DEMO_RECO = "mpe_pandel"
+DEMO_CALIBRATION = "mpe_pandel_100TeV"
+
+
 def scan_options(f: Any) -> Any:
     options = [
         click.option("--reco-algo", help="reconstruction algorithm (module in skymap_scanner.recos)"),
@@ -193,11 +198,15 @@ def scan(event_file: Path, gcd: Path | None, geometry: Path | None, **kwargs: An
 @scan_options
 @click.option("--event-seed", type=int, default=1, show_default=True, help="seed of the simulated event")
 def demo(event_seed: int, **kwargs: Any) -> None:
-    """Simulate a 100 TeV muon track, scan it and plot the result."""
+    """Simulate a 100 TeV muon track, scan it (track reco unless --reco-algo says otherwise) and plot the
+    result with the contour calibration measured for that reco at 100 TeV."""
     from skymap_scanner.event.io import write_event
     from skymap_scanner.simulation.simulate import SimulationConfig, describe, simulate_event
 
     event = simulate_event(SimulationConfig(energy_gev=1e5, zenith=1.9, azimuth=4.0), seed=event_seed)
+    kwargs["reco_algo"] = kwargs["reco_algo"] or DEMO_RECO
+    if kwargs["calibration"] is None and kwargs["reco_algo"] == DEMO_RECO:
+        kwargs["calibration"] = DEMO_CALIBRATION
     out = kwargs["output_dir"] or Path("skyscan-demo")
     kwargs["output_dir"] = out
     click.echo(f"demo event: {write_event(event, out / f'{event.metadata}.npz')}\n  {describe(event)}")

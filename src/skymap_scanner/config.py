@@ -19,7 +19,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SKYSCAN_", extra="ignore", frozen=True)
 
     nsides: Annotated[NSideProgression, NoDecode] = NSideProgression.parse(DEFAULT_NSIDES)
-    reco_algo: str = "dummy"
+    #: the track reco (the only physics reco so far); "dummy" for tests of the machinery
+    reco_algo: str = "mpe_pandel"
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=1024)
     batch_size: int | None = Field(default=None, ge=1, le=100_000)
     predictive_scanning_threshold: float = Field(default=1.0, ge=PST_MIN, le=PST_MAX)

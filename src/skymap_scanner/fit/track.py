@@ -6,13 +6,17 @@ through the charge-weighted hit centre C perpendicular to the travel direction p
 r0 = a e1 + b e2 + (C·p) p, and the time t0 at which the muon crosses that plane. The fit minimises
 -ln L(a, b, t0) (MPE, convolved Pandel, noise floor; ``physics.likelihood``) with analytic gradients:
 BFGS started from a timing Hessian (see :func:`objective`), with a backtracking (Armijo) line search and capped
-steps. Start: the seed's transverse position, and the earliest t0 that any hit allows (every residual
-≥ 0). Seen from early times -ln L rises smoothly (Pandel tails), while from late times most DOMs sit
-in the Gaussian tail or on the noise floor, where the gradient vanishes; the upstream seed time (direct
-light at the DOM closest to the seed track) often lies on that side: starting there took 38–46
-BFGS iterations per fit and left 30–60 % of the seven cylinder seeds of the *true* direction in worse
-local minima, against 13–16 iterations and 100 % from the earliest time (simulated 50 TeV muons;
-``docs/track-reco.md``).
+steps. Start: the seed's transverse position, and the best (lowest -ln L) of a few candidate times: the
+earliest t0 that any hit allows (every residual ≥ 0) and the times at which direct light reaches each of the
+``START_TIME_CANDIDATES`` brightest DOMs. Seen from early times -ln L rises smoothly (Pandel tails), while
+from late times most DOMs sit in the Gaussian tail or on the noise floor, where the gradient vanishes; the
+upstream seed time (direct light at the DOM closest to the seed track) often lies on that side: starting
+there took 38–46 BFGS iterations per fit and left 30–60 % of the seven cylinder seeds of the *true*
+direction in worse local minima, against 13–16 iterations and 100 % from the earliest time (simulated
+50 TeV muons). The earliest time alone fails when a noise hit survives the cleaning: one hit 950 ns
+before the light put t0 there, and every seed of the true direction then converged to a track 400 m
+away from all DOMs (-ln L 2223 against 2009 at the truth); the bright-DOM candidates cannot be pulled
+that way by a single dim noise hit (``docs/track-reco.md``).
 
 Every (direction, seed) pair is an independent fit; :func:`_fit_batch` runs them in parallel with
 ``numba.prange``. The per-fit code (:func:`fit_one`) uses scalars only, so a CUDA kernel can call it
@@ -53,6 +57,8 @@ STEP_TOL_M = 0.05
 STEP_TOL_NS = 0.2
 #: transverse positions are kept within this radius of the hit centre [m] (upstream bounds ±2000 m)
 MAX_RADIUS_M = 2000.0
+#: start-time candidates besides the earliest allowed time: direct light at this many brightest DOMs
+START_TIME_CANDIDATES = 8
 
 
 @dataclass(frozen=True)
@@ -200,15 +206,33 @@ def _clamp_radius(a, b):
 
 
 @njit(cache=True)
-def fit_one(pos, t_hit, n_ph, frame, s_ref, seed, model, max_iter):
-    """Minimise -ln L from the seed position (x, y, z) [m]; returns (-ln L, a, b, t0, evaluations of -ln L)."""
+def _direct_time(a, b, i, pos, t_hit, frame, s_ref):
+    """The t0 at which direct light reaches DOM i exactly at its first hit (residual 0)."""
+    px, py, pz, e1x, e1y, e1z, e2x, e2y, e2z = frame
+    u1 = pos[i, 0] * e1x + pos[i, 1] * e1y + pos[i, 2] * e1z - a
+    u2 = pos[i, 0] * e2x + pos[i, 1] * e2y + pos[i, 2] * e2z - b
+    d = transverse_geometry(u1, u2, e1z, e2z, pz)[0]
+    return t_hit[i] - direct_delay_ns(pos[i, 0] * px + pos[i, 1] * py + pos[i, 2] * pz - s_ref, d)
+
+
+@njit(cache=True)
+def fit_one(pos, t_hit, n_ph, bright, frame, s_ref, seed, model, max_iter):
+    """Minimise -ln L from the seed position (x, y, z) [m], starting at the best of the earliest allowed time
+    and the direct-light times of the DOMs ``bright`` (indices); returns (-ln L, a, b, t0, evaluations)."""
     px, py, pz, e1x, e1y, e1z, e2x, e2y, e2z = frame
     sx, sy, sz = seed
     a, b = _clamp_radius(sx * e1x + sy * e1y + sz * e1z, sx * e2x + sy * e2y + sz * e2z)
     t0 = _earliest_time(a, b, pos, t_hit, frame, s_ref)
     f, ga, gb, gt, m00, m01, m02, m11, m12, m22 = objective(a, b, t0, pos, t_hit, n_ph, frame, s_ref, model)
-    h = _inverse_sym3(m00, m01, m02, m11, m12, m22)
     n_eval = 1
+    for j in range(bright.shape[0]):
+        tj = _direct_time(a, b, bright[j], pos, t_hit, frame, s_ref)
+        res = objective(a, b, tj, pos, t_hit, n_ph, frame, s_ref, model)
+        n_eval += 1
+        if res[0] < f:
+            t0 = tj
+            f, ga, gb, gt, m00, m01, m02, m11, m12, m22 = res
+    h = _inverse_sym3(m00, m01, m02, m11, m12, m22)
     for _ in range(max_iter):
         da, db, dt = _capped_direction(h, ga, gb, gt)
         slope = ga * da + gb * db + gt * dt
@@ -249,13 +273,13 @@ def track_frame(px: float, py: float, pz: float) -> tuple:
 
 
 @njit(parallel=True, cache=True)
-def _fit_batch(pos, t_hit, n_ph, center, directions, seeds, model, max_iter, out):
+def _fit_batch(pos, t_hit, n_ph, bright, center, directions, seeds, model, max_iter, out):
     """Fit every row: directions (F, 3) travel, seeds (F, 3); out (F, 6) = (-ln L, x, y, z, t0, evaluations)."""
     for k in prange(directions.shape[0]):
         frame = track_frame(directions[k, 0], directions[k, 1], directions[k, 2])
         s_ref = center[0] * frame[0] + center[1] * frame[1] + center[2] * frame[2]
         seed = (seeds[k, 0], seeds[k, 1], seeds[k, 2])
-        f, a, b, t0, it = fit_one(pos, t_hit, n_ph, frame, s_ref, seed, model, max_iter)
+        f, a, b, t0, it = fit_one(pos, t_hit, n_ph, bright, frame, s_ref, seed, model, max_iter)
         for j in range(3):
             out[k, 1 + j] = a * frame[3 + j] + b * frame[6 + j] + s_ref * frame[j]
         out[k, 0] = f
@@ -281,6 +305,7 @@ class TrackFitter:
         self.hits = hits
         self.settings = settings or MpeSettings()
         self._n_photons = np.array([mpe_photon_count(q) for q in hits.charge_pe])
+        self._bright = np.ascontiguousarray(np.argsort(-hits.charge_pe, kind="stable")[:START_TIME_CANDIDATES])
         self._model = self.settings.model()
 
     def fit(self, directions: np.ndarray, seeds: np.ndarray) -> FitResult:
@@ -293,7 +318,7 @@ class TrackFitter:
         out = np.empty((len(owner), 6))
         if len(owner):
             h = self.hits
-            _fit_batch(h.position_m, h.first_time_ns, self._n_photons, h.center_m,
+            _fit_batch(h.position_m, h.first_time_ns, self._n_photons, self._bright, h.center_m,
                        np.ascontiguousarray(directions[owner]), np.ascontiguousarray(seeds[owner, which]),
                        self._model, self.settings.max_iterations, out)
         return _best_per_owner(len(directions), owner, out)
