@@ -1,3 +1,3 @@
 """Package version: MAJOR.MINOR.PATCH (MINOR changes when the physics changes)."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

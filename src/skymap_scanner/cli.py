@@ -167,14 +167,16 @@ def _calibration(name: str | None) -> Any:
 
 
 def _plot(result_path: Path, output_dir: Path, calibration: Any) -> None:
+    from skymap_scanner.postprocess.calibration import WILKS
     from skymap_scanner.postprocess.plots import make_plots, read_result
 
     files, areas = make_plots(read_result(result_path), output_dir, calibration)
     for f in files:
         click.echo(f"plot: {f}")
     if areas:
-        levels = ", ".join(f"{k} at 2ΔLLH {v:g}" for k, v in calibration.levels.items())
-        click.echo(f"contour areas ({calibration.description}; {levels}): "
+        kind = "Wilks" if calibration.levels == WILKS.levels else "calibrated"
+        levels = ", ".join(f"{k} {v:.2f}" for k, v in calibration.levels.items())
+        click.echo(f"contour areas ({kind}, 2ΔLLH levels {levels}): "
                    + ", ".join(f"{k} {v:.3f} deg²" for k, v in areas.items()))
 
 
