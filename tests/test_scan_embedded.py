@@ -88,7 +88,8 @@ def test_hanging_worker_is_killed_and_poison_pixel_named(tmp_path):
 
 def test_hang_is_redelivered(tmp_path):
     event = synthetic_event(seed=2)
-    config = ScanConfig(reco_algo="crash_dummy", reco_options={"probability": "0.004", "hang_fraction": "1"},
+    # 768 variations x 1 % : P(no hang at all) = 0.99^768 = 4e-4 (0.4 % gave a 5 % flaky test)
+    config = ScanConfig(reco_algo="crash_dummy", reco_options={"probability": "0.01", "hang_fraction": "1"},
                         progression=NSideProgression.parse("8:0"), output_dir=tmp_path, progress_bar=False,
                         batch_size=16)
     with EmbeddedTransport(2, task_time_limit=2.0, max_attempts=3) as transport:
