@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import math
 
-# -- light in ice --------------------------------------------------------------------------------
-#: speed of light in vacuum [m/ns] (IceTray I3Constants.h [S1])
-C_VACUUM_M_PER_NS = 0.299792458
-#: phase and group refractive indices of ice at 400 nm (I3Constants.h [S1]; physics.md §2)
-N_PHASE = 1.3195
-N_GROUP = 1.35634
-#: group velocity of light in ice [m/ns]: photons travel at c / n_g
-C_ICE_M_PER_NS = C_VACUUM_M_PER_NS / N_GROUP
-#: Cherenkov angle cos θc = 1 / n_p (physics.md §2: 40.72°)
-COS_CHERENKOV = 1.0 / N_PHASE
-SIN_CHERENKOV = math.sqrt(1.0 - COS_CHERENKOV**2)
-TAN_CHERENKOV = SIN_CHERENKOV / COS_CHERENKOV
+from skymap_scanner.physics.constants import (  # noqa: F401 - re-exported for the simulation modules
+    C_ICE_M_PER_NS,
+    C_VACUUM_M_PER_NS,
+    COS_CHERENKOV,
+    N_GROUP,
+    N_PHASE,
+    SIN_CHERENKOV,
+    TAN_CHERENKOV,
+)
+
+# -- light in ice: the physical constants above are the reconstruction's (I3Constants.h [S1]; physics.md
+# §2); the simulation differs from the reco in ice layering, delays and losses, not in these
 #: depth of the IceCube origin [m]: depth = 1948.07 m - z (physics.md §1.1 [S1])
 ORIGIN_DEPTH_M = 1948.07
 
