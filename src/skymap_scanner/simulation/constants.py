@@ -20,6 +20,7 @@ from skymap_scanner.physics.constants import (  # noqa: F401 - re-exported for t
 
 # -- light in ice: the physical constants above are the reconstruction's (I3Constants.h [S1]; physics.md
 # §2); the simulation differs from the reco in ice layering, delays and losses, not in these
+
 #: depth of the IceCube origin [m]: depth = 1948.07 m - z (physics.md §1.1 [S1])
 ORIGIN_DEPTH_M = 1948.07
 
