@@ -111,3 +111,33 @@ def test_manifest_is_strict_json(tmp_path):
     path = write_manifest({"best_fit": {"energy": math.nan, "llh": np.float64(3.5), "n": np.int64(2)},
                            "areas": [math.inf, 1.0]}, tmp_path)
     assert json.loads(path.read_text()) == {"best_fit": {"energy": None, "llh": 3.5, "n": 2}, "areas": [None, 1.0]}
+
+
+UNGUARDED_SCRIPT = """
+from pathlib import Path
+from skymap_scanner.simulation import SimulationConfig, simulate_event
+from skymap_scanner.server.pixels import NSideProgression
+from skymap_scanner.server.scan import ScanConfig, ScanServer
+from skymap_scanner.transport.embedded import EmbeddedTransport
+
+event = simulate_event(SimulationConfig(energy_gev=1e5), 1, 0)  # start-up payload far above a pipe buffer
+config = ScanConfig(reco_algo="dummy", progression=NSideProgression.parse("8:0"),
+                    output_dir=Path({out!r}), progress_bar=False)
+with EmbeddedTransport(2) as transport:  # no `if __name__ == "__main__":` guard
+    ScanServer(event, config, transport).run()
+"""
+
+
+def test_script_without_main_guard_fails_clearly(tmp_path):
+    """Spawned workers re-import the main module; without the guard they die while starting. The
+    scan must stop with an error that says so, not hang (multiprocessing blocks for ever writing a
+    large argument to a child that died before reading it, so the payload goes over the pipe)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "scan_script.py"
+    script.write_text(UNGUARDED_SCRIPT.format(out=str(tmp_path / "out")))
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert "during start-up" in proc.stderr
+    assert "__main__" in proc.stderr.splitlines()[-1]

@@ -21,12 +21,12 @@ from skymap_scanner.transport.embedded import _worker_main
 LOGGER = logging.getLogger(__name__)
 
 
-def _child_main(conn: Connection, startup_json: bytes, name: str) -> None:
+def _child_main(conn: Connection, name: str) -> None:
     """The reco process: ask Linux to kill it when the client dies (a hung fit must not outlive a
-    SIGKILLed client), then serve tasks like an embedded worker."""
+    SIGKILLed client), then serve tasks like an embedded worker (start-up payload first)."""
     with contextlib.suppress(OSError, AttributeError):  # prctl is Linux-only
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-    _worker_main(conn, startup_json, name)
+    _worker_main(conn, name)
 
 
 class RecoStartError(RuntimeError):
@@ -57,11 +57,13 @@ class RecoProcess:
 
     async def start(self) -> None:
         parent, child = self._ctx.Pipe()
-        self._process = self._ctx.Process(target=_child_main, args=(child, self.startup_json, self.name),
+        self._process = self._ctx.Process(target=_child_main, args=(child, self.name),
                                           name=f"reco-{self.name}", daemon=True)
         self._process.start()
         child.close()
         self._conn = parent
+        with contextlib.suppress(OSError):  # a child that died before reading it is found below
+            parent.send_bytes(self.startup_json)
         deadline = time.monotonic() + self.start_timeout_s
         while (message := await self._receive(self.poll_s)) is None:
             if not self._process.is_alive():

@@ -32,11 +32,16 @@ from skymap_scanner.transport.startup import Startup
 LOGGER = logging.getLogger(__name__)
 
 
-def _worker_main(conn: Connection, startup_json: bytes, name: str) -> None:
-    """Entry point of a worker process: build the reco once, then answer tasks until told to stop."""
+def _worker_main(conn: Connection, name: str) -> None:
+    """Entry point of a worker process: read the start-up payload, build the reco once, then answer
+    tasks until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server handles Ctrl-C and stops us
     from skymap_scanner.client.runner import TaskRunner
 
+    try:
+        startup_json = conn.recv_bytes()
+    except EOFError:
+        return
     try:
         runner = TaskRunner(Startup.from_json(startup_json), name)
     except Exception as e:  # noqa: BLE001 - reported to the server, which stops the scan
@@ -54,6 +59,12 @@ def _worker_main(conn: Connection, startup_json: bytes, name: str) -> None:
             conn.send(("result", runner.handle(message)))
         except Exception as e:  # noqa: BLE001
             conn.send(("error", f"{type(e).__name__}: {e}"))
+
+
+def _startup_failure(w: _Worker) -> str:
+    return (f"{w.name} exited with code {w.process.exitcode} during start-up (its error is printed above; "
+            "a script that starts a scan must do so under `if __name__ == '__main__':`, because "
+            "workers are spawned processes that import the main module)")
 
 
 @dataclass
@@ -89,16 +100,27 @@ class EmbeddedTransport(ServerTransport):
     def start(self, startup: Startup) -> None:
         self._startup_json = startup.to_json()
         self._workers = [self._spawn() for _ in range(self.n_workers)]
+        for w in self._workers:
+            self._send_startup(w)
 
     def _spawn(self) -> _Worker:
+        """Start a worker process. The start-up payload goes over the pipe afterwards
+        (``_send_startup``), not in the process arguments: multiprocessing writes those before the
+        child can fail, and blocks for ever on a large payload if the child dies while reading it."""
         self._spawned += 1
         name = f"worker-{self._spawned}@{os.getpid()}"
         parent, child = self._ctx.Pipe()
-        process = self._ctx.Process(target=_worker_main, args=(child, self._startup_json, name),
-                                    name=name, daemon=True)
+        process = self._ctx.Process(target=_worker_main, args=(child, name), name=name, daemon=True)
         process.start()
         child.close()
         return _Worker(name, process, parent, task_start=time.monotonic())
+
+    def _send_startup(self, w: _Worker) -> None:
+        try:
+            w.conn.send_bytes(self._startup_json)
+        except OSError:  # BrokenPipeError: the worker died before it read the payload
+            w.process.join()
+            raise TransportError(_startup_failure(w)) from None
 
     def close(self) -> None:
         for w in self._workers:
@@ -179,13 +201,14 @@ class EmbeddedTransport(ServerTransport):
                 w.process.kill()
             w.process.join()
             if not w.ready:
-                raise TransportError(f"{w.name} exited with code {w.process.exitcode} during start-up")
+                raise TransportError(_startup_failure(w))
             reason = "task time limit exceeded" if overdue else f"worker died (exit code {w.process.exitcode})"
             if w.task is not None:
                 out.extend(self._give_up_or_retry(w.task, reason))
             w.conn.close()
             self.restarts += 1
             self._workers[i] = self._spawn()
+            self._send_startup(self._workers[i])
         return out
 
     def _give_up_or_retry(self, task_bytes: bytes | None, reason: str) -> list[bytes]:
