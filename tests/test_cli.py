@@ -70,3 +70,14 @@ def test_environment_settings(event_file, tmp_path):
     env = {**os.environ, "SKYSCAN_NSIDES": "8:0,64:0"}
     out = cli("scan", str(event_file), "-o", str(tmp_path), env=env)
     assert out.returncode != 0 and "nsides" in out.stderr
+
+
+def test_refine_seed_flag_reaches_the_manifest(event_file, tmp_path):
+    import json
+
+    for flag, expected in (("--no-refine-seed", False), ("--refine-seed", True)):
+        out_dir = tmp_path / flag
+        out = cli("scan", str(event_file), "-o", str(out_dir), "--reco-algo", "dummy", "--workers", "1",
+                  "--nsides", "8:0", "--no-plot", flag)
+        assert out.returncode == 0, out.stderr
+        assert json.loads((out_dir / "scan-manifest.json").read_text())["scan_metadata"]["refine_seed"] is expected

@@ -96,3 +96,37 @@ def test_disc_is_strict():
     inside = pixels_in_disc(64, centre, math.radians(3))
     vecs = np.array(hp.pix2vec(64, inside)).T
     assert np.all(vecs @ centre > math.cos(math.radians(3)))
+
+
+def _parents(chosen, nside=8):
+    return {int(hp.ang2pix(nside, *hp.pix2ang(64, pix))) for _, pix in chosen if _ == 64}
+
+
+def test_seed_region_is_refined_when_the_minimum_is_elsewhere():
+    p = NSideProgression.parse("8:0 64:12 512:24")
+    collected = NSidesDict({8: {i: final(8, i, 100.0) for i in range(768)}})
+    collected[8][300] = final(8, 300, 1.0)
+    theta, phi = hp.pix2ang(8, 600)  # far from pixel 300
+    seed = (phi, math.pi / 2 - theta)
+    alone = _parents(choose_pixels(p, 8, collected))
+    both = _parents(choose_pixels(p, 8, collected, seed_direction=seed))
+    assert 600 not in alone and 600 in both
+    assert alone < both and 18 <= len(both) <= 26  # two disjoint discs of 9-13 parents
+    # a seed inside the minimum's region adds nothing
+    theta, phi = hp.pix2ang(8, 300)
+    assert _parents(choose_pixels(p, 8, collected, seed_direction=(phi + 0.05, math.pi / 2 - theta))) == alone
+
+
+def test_seed_region_is_not_refined_at_finer_steps():
+    p = NSideProgression.parse("8:0 64:12 512:24")
+    collected = NSidesDict({8: {i: final(8, i, 100.0) for i in range(768)}})
+    collected[8][300] = final(8, 300, 1.0)
+    kids = children(8, np.array([300]), 64)
+    collected[64] = {int(k): final(64, int(k), 50.0) for k in kids}
+    theta, phi = hp.pix2ang(8, 600)
+    seed = (phi, math.pi / 2 - theta)
+    at512 = [pix for n, pix in choose_pixels(p, 64, collected, seed_direction=seed) if n == 512]
+    seed_pix = hp.ang2pix(512, theta, phi)
+    assert at512
+    near_seed = hp.query_disc(512, hp.ang2vec(theta, phi), math.radians(5))
+    assert not set(at512) & set(near_seed) and seed_pix not in at512

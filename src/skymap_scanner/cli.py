@@ -71,6 +71,9 @@ def scan_options(f: Any) -> Any:
         click.option("--task-time-limit", type=float, help="seconds before a worker's task is killed"),
         click.option("--idle-timeout", type=float, help="seconds without results before giving up"),
         click.option("--pointing-radius", type=float, help="pointed scans: radius in degrees (3.5)"),
+        click.option("--refine-seed/--no-refine-seed", default=None,
+                     help="also refine around the event's direction seed (online fit) when the coarse "
+                          "minimum lies outside its region (default: on)"),
         click.option("--plot/--no-plot", default=True, show_default=True, help="make plots at the end"),
         click.option("--calibration", metavar="NAME|FILE",
                      help="contour levels for plots and areas: wilks (default), a shipped calibration "
@@ -88,7 +91,8 @@ def scan_options(f: Any) -> Any:
 def _run_scan(event: Any, reco_algo: str | None, nsides: str | None, output_dir: Path | None,
               workers: int | None, batch_size: int | None, predictive_scanning_threshold: float | None,
               reco_option: tuple[str, ...], task_time_limit: float | None, idle_timeout: float | None,
-              pointing_radius: float | None, plot: bool, seed: int | None, scan_id: str | None,
+              pointing_radius: float | None, refine_seed: bool | None, plot: bool, seed: int | None,
+              scan_id: str | None,
               checkpoint_interval: float | None, report_url: str | None, calibration: str | None = None,
               broker: str | None = None) -> None:
     """Run a scan: with embedded workers, or (``broker`` not None: the ``server`` command) through a broker."""
@@ -103,7 +107,7 @@ def _run_scan(event: Any, reco_algo: str | None, nsides: str | None, output_dir:
     s = _settings(reco_algo=reco_algo, nsides=nsides, output_dir=output_dir, workers=workers,
                   batch_size=batch_size, predictive_scanning_threshold=predictive_scanning_threshold,
                   task_time_limit_s=task_time_limit, idle_timeout_s=idle_timeout,
-                  pointing_radius_deg=pointing_radius, scan_id=scan_id,
+                  pointing_radius_deg=pointing_radius, refine_seed=refine_seed, scan_id=scan_id,
                   checkpoint_interval_s=checkpoint_interval, skydriver_address=report_url,
                   broker_url=broker or None)
     _setup_logging(s.log)
@@ -113,6 +117,7 @@ def _run_scan(event: Any, reco_algo: str | None, nsides: str | None, output_dir:
         predictive_scanning_threshold=s.predictive_scanning_threshold,
         idle_timeout_s=s.idle_timeout_s, progress_interval_s=s.progress_interval_s,
         result_interval_s=s.result_interval_s, pointing_radius_deg=s.pointing_radius_deg,
+        refine_seed=s.refine_seed,
         shuffle_seed=seed, scan_id=s.scan_id or "",
         checkpoint_interval_s=s.checkpoint_interval_s or None,
     )

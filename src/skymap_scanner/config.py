@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     progress_interval_s: float = Field(default=10.0, ge=0)
     result_interval_s: float = Field(default=30.0, ge=0)
     pointing_radius_deg: float | None = Field(default=None, gt=0, le=180)
+    #: also refine around the event's direction seed when the coarse minimum lies elsewhere
+    refine_seed: bool = True
     output_dir: Path = Path("skyscan-output")
     #: scan id (default: a hash of event and settings, so re-running the same scan resumes it)
     scan_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,64}$")

@@ -29,6 +29,15 @@ from skymap_scanner.utils.pixel_classes import PixelVariation, RecoPixelVariatio
 _NOT_ALGORITHMS = {"common"}
 
 
+def direction_seed(event: Event) -> tuple[float, float] | None:
+    """(RA, Dec) [rad] of the event's direction seed (e.g. the online SplineMPE fit), or None."""
+    seed = event.seeds.get(SEED_DIRECTION)
+    if seed is None or not seed.has_direction:
+        return None
+    ra, dec = dir_to_equa(seed.zenith, seed.azimuth, event.metadata.mjd)
+    return float(ra), float(dec)
+
+
 class RecoError(ValueError):
     """Unknown algorithm or invalid reco options."""
 
@@ -100,11 +109,10 @@ class RecoInterface(ABC):
         """(RA, Dec) [rad] to centre the first round on, for pointed recos."""
         if not cls.pointed:
             return None
-        seed = event.seeds.get(SEED_DIRECTION)
-        if seed is None or not seed.has_direction:
+        radec = direction_seed(event)
+        if radec is None:
             raise RecoError(f"{cls.name()} needs the event's direction seed ('{SEED_DIRECTION}')")
-        ra, dec = dir_to_equa(seed.zenith, seed.azimuth, event.metadata.mjd)
-        return float(ra), float(dec)
+        return radec
 
     @abstractmethod
     def reconstruct(self, batch: list[PixelVariation]) -> list[RecoPixelVariation]:

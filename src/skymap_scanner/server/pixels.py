@@ -2,8 +2,9 @@
 
 Pixels are RING indices in equatorial coordinates (theta = pi/2 - Dec, phi = RA), as upstream
 (``server/pixels.py``; ``shared/docs/upstream-behaviour.md`` §5). Differences on purpose: a NaN
-llh never becomes the global minimum (defect D2), and the disabled neighbour-Δllh rule (D6) is left
-out.
+llh never becomes the global minimum (defect D2), the disabled neighbour-Δllh rule (D6) is left
+out, and (optionally, on by default in scans) the region of the event's direction seed is refined
+too when it lies outside the region of the global minimum (``choose_pixels``'s ``seed_direction``).
 """
 
 from __future__ import annotations
@@ -150,6 +151,7 @@ def choose_pixels(
     collected: NSidesDict,
     pointing: tuple[float, float] | None = None,
     pointing_radius: float = math.radians(DEFAULT_POINTING_RADIUS_DEG),
+    seed_direction: tuple[float, float] | None = None,
 ) -> list[Pixel]:
     """Pixels for the next round (before removing those already sent).
 
@@ -157,7 +159,13 @@ def choose_pixels(
       (RA, Dec in rad), those within ``pointing_radius`` of it;
     - later: for each consecutive pair (current, next) of ``slice_plus_one(max_nside_done)``, the
       children at ``next`` of every ``current`` pixel strictly within the refinement radius of the
-      global minimum (over all nsides).
+      global minimum (over all nsides);
+    - with ``seed_direction`` (RA, Dec in rad, e.g. the online fit): at the first pair only, if the
+      first-nside pixel holding the seed lies outside the refinement radius of the global minimum,
+      the children of the pixels within that radius of the seed's pixel as well. A likelihood valley
+      narrower than a coarse pixel (bright events) can leave the true region with a worse coarse
+      llh than a distant one; this gives it one finer look, and the global minimum decides from then
+      on. No cost when the scan agrees with the seed.
     """
     steps = progression.slice_plus_one(max_nside_done)
     first_nside = steps[0][0]
@@ -174,10 +182,15 @@ def choose_pixels(
         return []
     centre = pixel_vector(*minimum)
     chosen: list[Pixel] = []
-    for (nside, _), (next_nside, next_ext) in zip(steps, steps[1:], strict=False):
+    for k, ((nside, _), (next_nside, next_ext)) in enumerate(zip(steps, steps[1:], strict=False)):
         if not collected.get(nside):
             continue
-        parents = pixels_in_disc(nside, centre, refinement_radius(nside, next_ext))
+        radius = refinement_radius(nside, next_ext)
+        parents = pixels_in_disc(nside, centre, radius)
+        if k == 0 and seed_direction is not None:
+            seed_centre = pixel_vector(nside, pixel_of_radec(nside, *seed_direction))
+            if seed_centre @ centre <= math.cos(radius):
+                parents = np.union1d(parents, pixels_in_disc(nside, seed_centre, radius))
         chosen.extend((next_nside, int(p)) for p in children(nside, parents, next_nside))
     return chosen
 

@@ -22,7 +22,7 @@ from typing import Any
 from tqdm import tqdm
 
 from skymap_scanner.event.model import Event
-from skymap_scanner.recos import RecoInterface, get_reco_class
+from skymap_scanner.recos import RecoInterface, direction_seed, get_reco_class
 from skymap_scanner.server.checkpoint import ScanState, checkpoint_path, load_checkpoint, save_checkpoint
 from skymap_scanner.server.collector import Collector
 from skymap_scanner.server.pixels import NSideProgression, choose_pixels
@@ -65,6 +65,8 @@ class ScanConfig:
     progress_interval_s: float = 10.0
     result_interval_s: float = 30.0
     pointing_radius_deg: float | None = None
+    #: also refine around the event's direction seed when it lies outside the best region
+    refine_seed: bool = True
     progress_bar: bool | None = None  # None: only on a terminal
     shuffle_seed: int | None = None
     #: persist the scan state every this many seconds (None: never) and resume from it
@@ -95,6 +97,7 @@ class ScanServer:
         self.variations = self.reco_cls.vertex_variations(self.options)
         self.seed = self.reco_cls.seed(self.event)
         self.pointing = self.reco_cls.pointing(self.event)
+        self.seed_direction = direction_seed(self.event) if config.refine_seed else None
         self.batch_size = config.batch_size or self.reco_cls.default_batch_size
         self.startup = Startup.create("", config.reco_algo, self.event, config.reco_options)
         self.scan_id = config.scan_id or self._default_scan_id()
@@ -113,7 +116,7 @@ class ScanServer:
     def _next_round(self, max_nside: int | None) -> list[PixelVariation]:
         radius = math.radians(self.config.pointing_radius_deg or self.reco_cls.pointing_radius_deg)
         pixels = choose_pixels(self.config.progression, max_nside, self.collector.results,
-                               self.pointing, radius)
+                               self.pointing, radius, self.seed_direction)
         pixels = sorted({p for p in pixels if not self.collector.was_sent(p)})
         self._rng.shuffle(pixels)
         return build_variations(pixels, self.collector.results, self.config.progression.nsides[0],
@@ -212,6 +215,7 @@ class ScanServer:
 
     def _manifest_extra(self) -> dict[str, Any]:
         return {"batch_size": self.batch_size, "reco_options": self.config.reco_options,
+                "refine_seed": self.config.refine_seed,
                 "event_source": self.event.source, "resent_after_resume": self.n_resent_after_resume}
 
     # -- checkpoint / resume -----------------------------------------------------------------
@@ -223,7 +227,8 @@ class ScanServer:
         return {"event_sha256": self.startup.event_sha256, "reco_algo": self.config.reco_algo,
                 "reco_options": {k: str(v) for k, v in self.config.reco_options.items()},
                 "nsides": str(self.config.progression), "n_posvar": len(self.variations),
-                "predictive_scanning_threshold": self.config.predictive_scanning_threshold}
+                "predictive_scanning_threshold": self.config.predictive_scanning_threshold,
+                "refine_seed": self.config.refine_seed}
 
     @property
     def checkpoint_file(self) -> Path:
