@@ -1,7 +1,7 @@
 """Physics benchmark: angular error and contour coverage of full scans of simulated muon tracks.
 
 Usage:
-  python benchmarks/physics.py [--events 36] [--energy 1e5] [--reco NAME] [--reco-option KEY=VALUE ...]
+  python benchmarks/physics.py [--events 36] [--energy 1e5] [--reco mpe_pandel] [--reco-option KEY=VALUE ...]
       [--nsides "8:0 64:12 512:24"] [--workers 2] [--seed 1] [--starting] [--calibration FILE]
       [--write-calibration FILE] [--i3 FILE [--max-i3-events N]] [--output FILE.json]
 
@@ -219,7 +219,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--events", type=int, default=36, help="simulated events (default 36)")
     p.add_argument("--energy", type=float, default=1e5, help="muon energy [GeV] (default 1e5)")
-    p.add_argument("--reco", default="dummy", help="reco algorithm (module in skymap_scanner.recos)")
+    p.add_argument("--reco", default="mpe_pandel", help="reco algorithm (default mpe_pandel)")
     p.add_argument("--reco-option", type=_reco_option, action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--nsides", default="8:0 64:12 512:24", help='nside progression (default "8:0 64:12 512:24")')
     p.add_argument("--workers", type=int, default=2)
