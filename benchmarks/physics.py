@@ -112,7 +112,7 @@ def llh_at_truth(server: ScanServer, results: NSidesDict, truth_zen_azi: tuple[f
 def scan(event: Event, args: argparse.Namespace, output_dir: Path) -> tuple[ScanServer, ScanOutcome, float]:
     config = ScanConfig(reco_algo=args.reco, reco_options=dict(args.reco_option),
                         progression=NSideProgression.parse(args.nsides), output_dir=output_dir,
-                        progress_bar=False, shuffle_seed=0, checkpoint_interval_s=None,
+                        refine_seed=args.refine_seed, progress_bar=False, shuffle_seed=0, checkpoint_interval_s=None,
                         progress_interval_s=60.0, result_interval_s=600.0)
     start = time.perf_counter()
     with EmbeddedTransport(args.workers) as transport:
@@ -173,7 +173,8 @@ def summarize(outcomes: list[EventOutcome], results: list[Any], args: argparse.N
         "median_area90_wilks_deg2": _quantile(np.array([o.areas_wilks_deg2.get("90%", np.nan) for o in outcomes
                                                         if o.areas_wilks_deg2]), 0.5),
         "settings": {"energy_gev": args.energy, "reco": args.reco, "reco_options": dict(args.reco_option),
-                     "nsides": args.nsides, "seed": args.seed, "starting": args.starting, "i3": args.i3},
+                     "nsides": args.nsides, "refine_seed": args.refine_seed, "seed": args.seed,
+                     "starting": args.starting, "i3": args.i3},
     }
     if len(finite) >= 4:
         cal = calibrate(finite, f"{args.reco} on {len(finite)} simulated events at {args.energy:g} GeV")
@@ -222,6 +223,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--reco", default="mpe_pandel", help="reco algorithm (default mpe_pandel)")
     p.add_argument("--reco-option", type=_reco_option, action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--nsides", default="8:0 64:12 512:24", help='nside progression (default "8:0 64:12 512:24")')
+    p.add_argument("--refine-seed", action=argparse.BooleanOptionalAction, default=True,
+                   help="also refine around the event's direction seed (scan --refine-seed; default on)")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--seed", type=int, default=1, help="simulation seed (events use event_id 0..N-1)")
     p.add_argument("--starting", action="store_true", help="starting tracks instead of through-going")

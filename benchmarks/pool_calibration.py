@@ -28,7 +28,7 @@ from skymap_scanner.postprocess.calibration import (
     cross_validated_coverage,
 )
 
-SHARED_SETTINGS = ("energy_gev", "reco", "reco_options", "nsides", "starting", "i3")
+SHARED_SETTINGS = ("energy_gev", "reco", "reco_options", "nsides", "refine_seed", "starting", "i3")
 
 
 def load_run(path: Path) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
@@ -93,7 +93,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.write:
         description = (f"{s['reco']} (options {s['reco_options'] or 'default'}) on {summary['n_events']} simulated "
                        f"{'starting' if s['starting'] else 'through-going'} {s['energy_gev']:g} GeV muons, random "
-                       f"directions (skymap_scanner.simulation seeds {summary['seeds']}), {s['nsides']} scans: "
+                       f"directions (skymap_scanner.simulation seeds {summary['seeds']}), {s['nsides']} scans"
+                       f"{' with seed-region refinement' if s.get('refine_seed') else ''}: "
                        "empirical 50 %/90 % quantiles of 2ΔLLH at the true direction "
                        "(benchmarks/physics.py, benchmarks/pool_calibration.py)")
         details = {**s, "seeds": summary["seeds"], "scanner_version": __version__,
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         cal = ContourCalibration(summary["levels"], description, summary["n_events"], details)
         print(f"calibration: {cal.write(args.write)}")
     if args.output:
-        args.output.write_text(json.dumps(summary, indent=2))
+        args.output.write_text(json.dumps(summary, indent=2) + "\n")
     return summary
 
 

@@ -66,7 +66,7 @@ class ContourCalibration:
 
     def write(self, path: str | Path) -> Path:
         path = Path(path)
-        path.write_text(json.dumps(asdict(self), indent=2))
+        path.write_text(json.dumps(asdict(self), indent=2) + "\n")
         return path
 
     @classmethod
