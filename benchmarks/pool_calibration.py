@@ -4,7 +4,7 @@ contour calibration, and test each run with the levels of the others.
 Usage:
   python benchmarks/pool_calibration.py RUN1.json RUN2.json [...] [--write FILE.json] [--output SUMMARY.json]
 
-This is how the shipped ``mpe_pandel_100TeV`` calibration is made (two runs with independent
+This is how the shipped ``mpe_pandel_100TeV`` calibration is made (three runs with independent
 simulation seeds). Runs must share reco, options, energy and nside progression.
 """
 
