@@ -49,16 +49,14 @@ def pool(paths: list[Path]) -> dict[str, Any]:
         differing = [k for k in SHARED_SETTINGS if settings.get(k) != first.get(k)]
         if differing:
             raise SystemExit(f"{path}: settings {differing} differ from {paths[0]}")
-    values = np.concatenate([r[1] for r in runs])
+    values = [r[1][np.isfinite(r[1])] for r in runs]
     errors = np.concatenate([r[2] for r in runs])
-    finite = values[np.isfinite(values)]
+    finite = np.concatenate(values)
     cal = calibrate(finite, "pooled")
     held_out = {}
-    for i, path in enumerate(paths):
-        others = np.concatenate([r[1] for j, r in enumerate(runs) if j != i]) if len(runs) > 1 else None
-        if others is not None:
-            levels = calibrate(others[np.isfinite(others)], "others")
-            held_out[path.name] = coverage(runs[i][1][np.isfinite(runs[i][1])], levels)
+    for i, path in enumerate(paths if len(runs) > 1 else []):
+        levels = calibrate(np.concatenate(values[:i] + values[i + 1:]), "others")
+        held_out[path.name] = coverage(values[i], levels)
     return {
         "runs": [str(p) for p in paths], "seeds": [r[0].get("seed") for r in runs],
         "settings": {k: first.get(k) for k in SHARED_SETTINGS},

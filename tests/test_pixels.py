@@ -99,7 +99,7 @@ def test_disc_is_strict():
 
 
 def _parents(chosen, nside=8):
-    return {int(hp.ang2pix(nside, *hp.pix2ang(64, pix))) for _, pix in chosen if _ == 64}
+    return {int(hp.ang2pix(nside, *hp.pix2ang(64, pix))) for n, pix in chosen if n == 64}
 
 
 def test_seed_region_is_refined_when_the_minimum_is_elsewhere():

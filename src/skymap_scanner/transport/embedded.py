@@ -100,7 +100,7 @@ class EmbeddedTransport(ServerTransport):
     def start(self, startup: Startup) -> None:
         self._startup_json = startup.to_json()
         self._workers = [self._spawn() for _ in range(self.n_workers)]
-        for w in self._workers:
+        for w in self._workers:  # after spawning all: a send waits until its worker has imported us
             self._send_startup(w)
 
     def _spawn(self) -> _Worker:
