@@ -27,7 +27,7 @@ from pathlib import Path
 
 from skymap_scanner.config import Settings
 from skymap_scanner.event.synthetic import synthetic_event
-from skymap_scanner.server.pixels import NSideProgression
+from skymap_scanner.pixels.choose import NSideProgression
 from skymap_scanner.server.scan import ScanConfig, ScanServer
 from skymap_scanner.transport import ServerTransport, make_server_transport
 from skymap_scanner.transport.broker import redact

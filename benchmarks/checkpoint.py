@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from skymap_scanner.pixels.types import RecoPixelVariation
 from skymap_scanner.server.checkpoint import ScanState, load_checkpoint, save_checkpoint
-from skymap_scanner.utils.pixel_classes import RecoPixelVariation
 
 
 def make_state(n: int) -> ScanState:

@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 
 from skymap_scanner.event.synthetic import synthetic_event
-from skymap_scanner.server.pixels import NSideProgression
+from skymap_scanner.pixels.choose import NSideProgression
+from skymap_scanner.pixels.types import RecoPixelFinal, RecoPixelVariation, SentPixelVariation
 from skymap_scanner.server.scan import ScanConfig, ScanServer
 from skymap_scanner.transport.embedded import EmbeddedTransport
 from skymap_scanner.transport.messages import Result, encode_result
-from skymap_scanner.utils.pixel_classes import RecoPixelFinal, RecoPixelVariation, SentPixelVariation
 
 
 def deep_size(obj: object) -> int:

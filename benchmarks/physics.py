@@ -38,6 +38,8 @@ from typing import Any
 import numpy as np
 
 from skymap_scanner.event.model import Event
+from skymap_scanner.pixels.choose import NSideProgression, pixel_of_radec, radec_of_pixels
+from skymap_scanner.pixels.types import NSidesDict
 from skymap_scanner.postprocess.calibration import (
     WILKS,
     ContourCalibration,
@@ -46,13 +48,11 @@ from skymap_scanner.postprocess.calibration import (
     coverage,
     cross_validated_coverage,
 )
-from skymap_scanner.server.pixels import NSideProgression, pixel_of_radec, radec_of_pixels
 from skymap_scanner.server.scan import ScanConfig, ScanOutcome, ScanServer
 from skymap_scanner.server.seeds import build_variations
 from skymap_scanner.simulation import SimulationConfig, simulate_event
+from skymap_scanner.sky import angular_distance, dir_to_equa
 from skymap_scanner.transport.embedded import EmbeddedTransport
-from skymap_scanner.utils.coordinates import angular_distance, dir_to_equa
-from skymap_scanner.utils.pixel_classes import NSidesDict
 
 LOGGER = logging.getLogger("benchmarks.physics")
 

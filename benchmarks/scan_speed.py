@@ -27,12 +27,12 @@ from pathlib import Path
 import healpy
 import numpy as np
 
-from skymap_scanner.event import load_event
 from skymap_scanner.event.model import SEED_DIRECTION, Event
-from skymap_scanner.server.pixels import NSideProgression
+from skymap_scanner.io.events import load_event
+from skymap_scanner.pixels.choose import NSideProgression
 from skymap_scanner.server.scan import ScanConfig, ScanServer
+from skymap_scanner.sky import angular_distance, dir_to_equa
 from skymap_scanner.transport.embedded import EmbeddedTransport
-from skymap_scanner.utils.coordinates import angular_distance, dir_to_equa
 
 REFERENCE_SCANS = Path(__file__).resolve().parents[2] / "shared" / "data" / "reference" / "full_scans"
 

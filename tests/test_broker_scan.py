@@ -21,13 +21,13 @@ from brokers import (
 from nats.errors import MaxPayloadError
 
 from skymap_scanner.event.synthetic import synthetic_event
-from skymap_scanner.server.pixels import NSideProgression
+from skymap_scanner.pixels.choose import NSideProgression
+from skymap_scanner.pixels.types import PixelVariation
 from skymap_scanner.server.scan import ScanConfig
 from skymap_scanner.transport import BrokerConfig, TransportError, make_client_session
 from skymap_scanner.transport.messages import Result, Task, decode_result, decode_task, encode_result, encode_task
 from skymap_scanner.transport.nats import NatsServerTransport
 from skymap_scanner.transport.startup import Startup
-from skymap_scanner.utils.pixel_classes import PixelVariation
 
 pytestmark = [pytest.mark.broker, pytest.mark.timeout(120)]
 EVENT = synthetic_event(seed=2)

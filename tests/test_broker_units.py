@@ -5,6 +5,7 @@ import pytest
 
 from skymap_scanner.client.loop import retry_or_give_up
 from skymap_scanner.config import Settings
+from skymap_scanner.pixels.types import PixelVariation
 from skymap_scanner.transport import BrokerConfig, TransportError, make_server_transport
 from skymap_scanner.transport.broker import check_scan_id, done_marker, parse_control
 from skymap_scanner.transport.embedded import EmbeddedTransport
@@ -12,7 +13,6 @@ from skymap_scanner.transport.messages import Task
 from skymap_scanner.transport.nats import NatsServerTransport, StreamNames
 from skymap_scanner.transport.rabbitmq import QueueNames, RabbitMQServerTransport
 from skymap_scanner.transport.startup import Startup, StartupError
-from skymap_scanner.utils.pixel_classes import PixelVariation
 
 
 @pytest.mark.parametrize(("url", "cls"), [

@@ -2,8 +2,8 @@ import math
 
 import pytest
 
+from skymap_scanner.pixels.types import RecoPixelVariation, SentPixelVariation
 from skymap_scanner.server.collector import Collector, CollectorError, nside_thresholds
-from skymap_scanner.utils.pixel_classes import RecoPixelVariation, SentPixelVariation
 
 
 def reco(nside, pixel, posvar, llh):

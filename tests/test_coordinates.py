@@ -8,7 +8,7 @@ from astropy.time import Time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skymap_scanner.utils.coordinates import angular_distance, dir_to_equa, direction_vector, equa_to_dir
+from skymap_scanner.sky import angular_distance, dir_to_equa, direction_vector, equa_to_dir
 
 #: online SplineMPE fits decoded from the alerts' P frames, and their ICRS directions (physics.md §1.3)
 ANCHORS = {

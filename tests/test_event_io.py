@@ -3,7 +3,6 @@ import json
 import numpy as np
 import pytest
 
-from skymap_scanner.event import load_event
 from skymap_scanner.event.io import (
     EventFileError,
     event_from_bytes,
@@ -14,6 +13,7 @@ from skymap_scanner.event.io import (
 )
 from skymap_scanner.event.model import EventError, EventMetadata
 from skymap_scanner.event.synthetic import synthetic_event
+from skymap_scanner.io.events import load_event
 
 
 @pytest.mark.parametrize("suffix", [".npz", ".json"])

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from skymap_scanner.event.geometry import (
+from skymap_scanner.event.model import Geometry
+from skymap_scanner.i3.alert import read_alert_packet
+from skymap_scanner.io.geometry import (
     GeometryError,
     find_baseline_gcd,
     read_geometry_table,
     with_interpolated_doms,
 )
-from skymap_scanner.event.model import Geometry
-from skymap_scanner.i3.alert import read_alert_packet
 
 #: the in-ice DOMs the table lacks (i3-format.md §8.4)
 MISSING = ([(5, 21), (5, 22)] + [(7, om) for om in range(35, 43)] + [

@@ -7,12 +7,12 @@ import pickle
 import i3_bytes as b
 import pytest
 
-from skymap_scanner.event.geometry import GeometryError
-from skymap_scanner.event.loader import load_event
 from skymap_scanner.event.model import SEED_DIRECTION, SEED_VERTEX
 from skymap_scanner.i3.alert import read_alert_event, read_alert_packet
 from skymap_scanner.i3.errors import I3DecodeError
 from skymap_scanner.i3.frame import parse_frame
+from skymap_scanner.io.events import load_event
+from skymap_scanner.io.geometry import GeometryError
 
 GOLDEN = {
     "run00136766-evt000007637140-GOLD.pkl": dict(

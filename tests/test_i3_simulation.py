@@ -123,8 +123,8 @@ def test_simulation_needs_geometry_and_a_known_pulse_key(shared_data, geometry_t
 
 
 def test_load_event_opens_i3_files(shared_data, geometry_table):
-    from skymap_scanner.event import load_event
     from skymap_scanner.event.io import EventFileError
+    from skymap_scanner.io.events import load_event
 
     path = next((shared_data / "simulation").glob("oscNext_muongun_*.i3.gz"))
     event = load_event(path, geometry_table=geometry_table, event_index=1)

@@ -3,6 +3,7 @@ import math
 
 import pytest
 
+from skymap_scanner.pixels.types import PixelVariation, RecoPixelVariation
 from skymap_scanner.transport.messages import (
     MAX_MESSAGE_BYTES,
     Failure,
@@ -14,7 +15,6 @@ from skymap_scanner.transport.messages import (
     encode_result,
     encode_task,
 )
-from skymap_scanner.utils.pixel_classes import PixelVariation, RecoPixelVariation
 
 
 def test_task_and_result_round_trip():

@@ -10,7 +10,7 @@ from skymap_scanner.fit import DomHits, MpeSettings, TrackFitter
 from skymap_scanner.fit import track as tr
 from skymap_scanner.recos.mpe_pandel import cylinder_variations
 from skymap_scanner.server.seeds import rotation_to
-from skymap_scanner.utils.coordinates import direction_vector
+from skymap_scanner.sky import direction_vector
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skymap_scanner.server.pixels import (
+from skymap_scanner.pixels.choose import (
     NSideProgression,
     NSideProgressionError,
     children,
@@ -16,7 +16,7 @@ from skymap_scanner.server.pixels import (
     pointed_pixels,
     refinement_radius,
 )
-from skymap_scanner.utils.pixel_classes import NSidesDict, RecoPixelFinal
+from skymap_scanner.pixels.types import NSidesDict, RecoPixelFinal
 
 
 def final(nside: int, pixel: int, llh: float) -> RecoPixelFinal:

@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from skymap_scanner.event.synthetic import synthetic_event
-from skymap_scanner.server.pixels import NSideProgression
+from skymap_scanner.pixels.choose import NSideProgression
 from skymap_scanner.server.reporting import ReportError, RestReporter, RetryPolicy
 from skymap_scanner.server.scan import ScanConfig, ScanKilledError, ScanServer
 from skymap_scanner.transport.embedded import EmbeddedTransport

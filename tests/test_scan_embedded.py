@@ -8,12 +8,12 @@ import pytest
 from skyreader import SkyScanResult
 
 from skymap_scanner.event.synthetic import synthetic_event
+from skymap_scanner.pixels.choose import NSideProgression
 from skymap_scanner.recos.dummy import DummyOptions, known_minimum
-from skymap_scanner.server.pixels import NSideProgression
 from skymap_scanner.server.progress import write_manifest
 from skymap_scanner.server.scan import ScanConfig, ScanServer, ScanTimeoutError
+from skymap_scanner.sky import angular_distance
 from skymap_scanner.transport.embedded import EmbeddedTransport
-from skymap_scanner.utils.coordinates import angular_distance
 
 
 def run_scan(tmp_path, reco="dummy", nsides="8:0 64:12 512:24", options=None, workers=2, **kw):
@@ -116,7 +116,7 @@ def test_manifest_is_strict_json(tmp_path):
 UNGUARDED_SCRIPT = """
 from pathlib import Path
 from skymap_scanner.simulation import SimulationConfig, simulate_event
-from skymap_scanner.server.pixels import NSideProgression
+from skymap_scanner.pixels.choose import NSideProgression
 from skymap_scanner.server.scan import ScanConfig, ScanServer
 from skymap_scanner.transport.embedded import EmbeddedTransport
 

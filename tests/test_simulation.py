@@ -15,7 +15,7 @@ from skymap_scanner.event.model import SEED_DIRECTION
 from skymap_scanner.simulation import SimulationConfig, icecube86_like, simulate_event
 from skymap_scanner.simulation.constants import C_VACUUM_M_PER_NS, JITTER_NS, N_GROUP, SIN_CHERENKOV, TAN_CHERENKOV
 from skymap_scanner.simulation.muon import CLOSEST_APPROACH_TIME_NS
-from skymap_scanner.utils.coordinates import direction_vector
+from skymap_scanner.sky import direction_vector
 
 FIXED = {"zenith": 2.0, "azimuth": 1.0, "impact_radius_m": 100.0}
 

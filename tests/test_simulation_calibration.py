@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 from skymap_scanner.event.model import EventMetadata
+from skymap_scanner.io.results import build_result
+from skymap_scanner.pixels.types import NSidesDict, RecoPixelFinal
 from skymap_scanner.postprocess.calibration import (
     IC160427A,
     SHIPPED_CALIBRATIONS,
@@ -24,8 +26,6 @@ from skymap_scanner.postprocess.calibration import (
     load_calibration,
 )
 from skymap_scanner.postprocess.plots import make_plots
-from skymap_scanner.utils.pixel_classes import NSidesDict, RecoPixelFinal
-from skymap_scanner.utils.results import build_result
 
 
 def test_wilks_levels_are_the_chi2_quantiles():

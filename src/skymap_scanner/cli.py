@@ -192,7 +192,7 @@ def _plot(result_path: Path, output_dir: Path, calibration: Any) -> None:
 @scan_options
 def scan(event_file: Path, gcd: Path | None, geometry: Path | None, **kwargs: Any) -> None:
     """Scan EVENT_FILE with local worker processes (no broker needed)."""
-    from skymap_scanner.event.loader import load_event
+    from skymap_scanner.io.events import load_event
 
     try:
         event = load_event(event_file, gcd=gcd, geometry_table=geometry)
@@ -270,7 +270,7 @@ _BROKER_HELP = "broker URL: amqp[s]://user@host (RabbitMQ) or nats://, tls://hos
 @scan_options
 def server(event_file: Path, broker: str | None, gcd: Path | None, geometry: Path | None, **kwargs: Any) -> None:
     """Scan EVENT_FILE with `skymap-scanner client` processes that take tasks from a message broker."""
-    from skymap_scanner.event.loader import load_event
+    from skymap_scanner.io.events import load_event
 
     try:
         event = load_event(event_file, gcd=gcd, geometry_table=geometry)

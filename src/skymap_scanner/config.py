@@ -9,8 +9,8 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from skymap_scanner.pixels.choose import DEFAULT_NSIDES, NSideProgression
 from skymap_scanner.server.collector import PST_MAX, PST_MIN
-from skymap_scanner.server.pixels import DEFAULT_NSIDES, NSideProgression
 
 
 class Settings(BaseSettings):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import time
 
+from skymap_scanner.pixels.types import PixelVariation, RecoPixelVariation
 from skymap_scanner.recos import get_reco_class
 from skymap_scanner.transport.messages import Failure, Result, Task, decode_task, encode_result
 from skymap_scanner.transport.startup import Startup
-from skymap_scanner.utils.pixel_classes import PixelVariation, RecoPixelVariation
 
 LOGGER = logging.getLogger(__name__)
 

@@ -1,6 +1,5 @@
-"""Event in: the Event model, the open event format, and the loader that picks a reader."""
+"""The event model and the open event format (a leaf: imports nothing else of the package)."""
 
-from skymap_scanner.event.loader import load_event
 from skymap_scanner.event.model import (
     SEED_DIRECTION,
     SEED_VERTEX,
@@ -21,5 +20,4 @@ __all__ = [
     "Geometry",
     "Particle",
     "Pulses",
-    "load_event",
 ]

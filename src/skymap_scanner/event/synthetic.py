@@ -20,7 +20,7 @@ from skymap_scanner.event.model import (
     Particle,
     Pulses,
 )
-from skymap_scanner.utils.coordinates import direction_vector
+from skymap_scanner.sky import direction_vector
 
 #: IceTray I3Constants.h: phase index n_p = 1.3195, c = 0.299792458 m/ns (shared/docs/physics.md §2)
 N_PHASE = 1.3195

@@ -13,16 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from skymap_scanner.event.geometry import (
-    GEOMETRY_TABLE_ENV,
-    LEGACY_BASELINES,
-    GeometryError,
-    default_geometry_table,
-    find_baseline_gcd,
-    read_gcd_geometry,
-    read_geometry_table,
-    with_interpolated_doms,
-)
 from skymap_scanner.event.model import (
     SEED_DIRECTION,
     SEED_VERTEX,
@@ -40,6 +30,16 @@ from skymap_scanner.i3.gcd import GeometryDiffHeader
 from skymap_scanner.i3.objects import EventHeader
 from skymap_scanner.i3.particle import I3ParticleData
 from skymap_scanner.i3.pulses import PulseSeriesMap
+from skymap_scanner.io.geometry import (
+    GEOMETRY_TABLE_ENV,
+    LEGACY_BASELINES,
+    GeometryError,
+    default_geometry_table,
+    find_baseline_gcd,
+    read_gcd_geometry,
+    read_geometry_table,
+    with_interpolated_doms,
+)
 from skymap_scanner.prepare.seed_vertex import VERTEX_SHAPE, vhe_self_veto_seed
 
 #: realtime format version → (event pulse key, online SplineMPE key); missing or unknown versions

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from skymap_scanner.event.io import FORMAT_NAME
-from skymap_scanner.event.loader import load_event
 from skymap_scanner.event.model import Event, Particle, Pulses
 from skymap_scanner.i3.alert import AlertPacket, alert_geometry, build_event, read_alert_packet
+from skymap_scanner.io.events import load_event
 from skymap_scanner.prepare.cleaning import online_l2_cleaning, pulse_summary
 
 #: message metadata compared with the cleaning

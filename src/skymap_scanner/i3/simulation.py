@@ -13,12 +13,6 @@ from pathlib import Path
 
 import numpy as np
 
-from skymap_scanner.event.geometry import (
-    geometry_from_omgeo,
-    read_gcd_geometry,
-    read_geometry_table,
-    with_interpolated_doms,
-)
 from skymap_scanner.event.model import SEED_VERTEX, Event, EventError, EventMetadata, Geometry, Particle
 from skymap_scanner.i3.errors import I3DecodeError
 from skymap_scanner.i3.files import iter_frames
@@ -26,6 +20,12 @@ from skymap_scanner.i3.frame import Frame
 from skymap_scanner.i3.framestack import FrameStack
 from skymap_scanner.i3.mctree import MCTree
 from skymap_scanner.i3.objects import EventHeader
+from skymap_scanner.io.geometry import (
+    geometry_from_omgeo,
+    read_gcd_geometry,
+    read_geometry_table,
+    with_interpolated_doms,
+)
 from skymap_scanner.prepare.seed_vertex import vhe_self_veto_seed
 
 #: pulse keys tried in order when none is given (oscNext simulation, then alert-style names)

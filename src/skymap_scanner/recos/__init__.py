@@ -22,8 +22,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from skymap_scanner.event.model import SEED_DIRECTION, SEED_VERTEX, Event, Particle
-from skymap_scanner.utils.coordinates import dir_to_equa
-from skymap_scanner.utils.pixel_classes import PixelVariation, RecoPixelVariation
+from skymap_scanner.pixels.types import PixelVariation, RecoPixelVariation
+from skymap_scanner.sky import dir_to_equa
 
 #: modules in this package that are helpers, not algorithms
 _NOT_ALGORITHMS = {"common"}

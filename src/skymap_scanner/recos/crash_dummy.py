@@ -14,8 +14,8 @@ import time
 import numpy as np
 from pydantic import field_validator
 
+from skymap_scanner.pixels.types import PixelVariation, RecoPixelVariation
 from skymap_scanner.recos.dummy import Dummy, DummyOptions
-from skymap_scanner.utils.pixel_classes import PixelVariation, RecoPixelVariation
 
 
 class CrashDummyError(RuntimeError):

@@ -14,9 +14,9 @@ import time
 import numpy as np
 
 from skymap_scanner.event.model import SEED_DIRECTION, Event
+from skymap_scanner.pixels.types import PixelVariation, RecoPixelVariation
 from skymap_scanner.recos import RecoInterface, RecoOptions
-from skymap_scanner.utils.coordinates import angular_distance, dir_to_equa
-from skymap_scanner.utils.pixel_classes import PixelVariation, RecoPixelVariation
+from skymap_scanner.sky import angular_distance, dir_to_equa
 
 DEFAULT_MINIMUM_DEG = (123.4, -12.3)
 

@@ -25,10 +25,10 @@ from pydantic import Field
 from skymap_scanner.event.model import SEED_VERTEX, Event
 from skymap_scanner.fit import DomHits, MpeSettings, TrackFitter
 from skymap_scanner.physics.constants import HZ_PER_NS, JITTER_MPE_NS, NOISE_FLOOR_HZ, PANDEL_ICE
+from skymap_scanner.pixels.types import PixelVariation, RecoPixelVariation
 from skymap_scanner.prepare import online_l2_cleaning, vhe_self_veto_seed
 from skymap_scanner.recos import RecoError, RecoInterface, RecoOptions
-from skymap_scanner.utils.coordinates import direction_vector
-from skymap_scanner.utils.pixel_classes import PixelVariation, RecoPixelVariation
+from skymap_scanner.sky import direction_vector
 
 #: upstream recos/common/vertex_gen.py: cylinder of radius 150 m at z = -40 m (angles 0, 120, 240 deg)
 #: and z = +40 m (60, 180, 300 deg), plus the centre; z is along the track after rotation

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from skymap_scanner.utils.pixel_classes import RecoPixelVariation, VariationId
+from skymap_scanner.pixels.types import RecoPixelVariation, VariationId
 
 CHECKPOINT_VERSION = 1
 

@@ -12,7 +12,7 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from skymap_scanner.utils.pixel_classes import (
+from skymap_scanner.pixels.types import (
     NSidesDict,
     Pixel,
     RecoPixelFinal,

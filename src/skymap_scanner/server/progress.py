@@ -22,9 +22,9 @@ import numpy as np
 
 from skymap_scanner.__version__ import __version__
 from skymap_scanner.event.model import EventMetadata
+from skymap_scanner.pixels.choose import NSideProgression, radec_of_pixels
 from skymap_scanner.server.collector import Collector
-from skymap_scanner.server.pixels import NSideProgression, radec_of_pixels
-from skymap_scanner.utils.coordinates import equa_to_dir
+from skymap_scanner.sky import equa_to_dir
 
 MANIFEST_NAME = "scan-manifest.json"
 #: upstream SKYSCAN_PROGRESS_RUNTIME_PREDICTION_WINDOW_RATIO / _MIN

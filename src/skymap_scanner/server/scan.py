@@ -22,18 +22,18 @@ from typing import Any
 from tqdm import tqdm
 
 from skymap_scanner.event.model import Event
+from skymap_scanner.io.results import build_result, serialize_result, write_result
+from skymap_scanner.pixels.choose import NSideProgression, choose_pixels
+from skymap_scanner.pixels.types import PixelVariation, SentPixelVariation
 from skymap_scanner.recos import RecoInterface, direction_seed, get_reco_class
 from skymap_scanner.server.checkpoint import ScanState, checkpoint_path, load_checkpoint, save_checkpoint
 from skymap_scanner.server.collector import Collector
-from skymap_scanner.server.pixels import NSideProgression, choose_pixels
 from skymap_scanner.server.progress import Progress, write_manifest
 from skymap_scanner.server.reporting import RestReporter
 from skymap_scanner.server.seeds import build_variations
 from skymap_scanner.transport.base import ServerTransport
 from skymap_scanner.transport.messages import MessageError, Task, decode_result, encode_task
 from skymap_scanner.transport.startup import Startup
-from skymap_scanner.utils.pixel_classes import PixelVariation, SentPixelVariation
-from skymap_scanner.utils.results import build_result, serialize_result, write_result
 
 LOGGER = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ import math
 import numpy as np
 
 from skymap_scanner.event.model import Particle
-from skymap_scanner.server.pixels import parent_best, radec_of_pixels
-from skymap_scanner.utils.coordinates import direction_vector, equa_to_dir
-from skymap_scanner.utils.pixel_classes import NSidesDict, Pixel, PixelVariation
+from skymap_scanner.pixels.choose import parent_best, radec_of_pixels
+from skymap_scanner.pixels.types import NSidesDict, Pixel, PixelVariation
+from skymap_scanner.sky import direction_vector, equa_to_dir
 
 
 def rotation_to(directions: np.ndarray) -> np.ndarray:

@@ -28,7 +28,7 @@ from skymap_scanner.simulation.constants import (
     PAIR_SEGMENT_M,
     PAIR_SHARE_OF_B,
 )
-from skymap_scanner.utils.coordinates import direction_vector
+from skymap_scanner.sky import direction_vector
 
 #: muons are followed inside a sphere of this radius [m] around the detector centre: the farthest DOM
 #: is ≈ 760 m from the origin and light from farther than ≈ 250 m from a DOM is negligible (physics.md

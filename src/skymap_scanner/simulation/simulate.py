@@ -38,7 +38,7 @@ from skymap_scanner.simulation.photons import (
     scattering_delays,
     spe_charges,
 )
-from skymap_scanner.utils.coordinates import dir_to_equa
+from skymap_scanner.sky import dir_to_equa
 
 #: event times (MJD, UTC) are drawn uniformly from 2024 when not given
 MJD_RANGE = (60310.0, 60676.0)

@@ -22,7 +22,7 @@ import math
 from dataclasses import astuple, dataclass, fields
 from typing import Any
 
-from skymap_scanner.utils.pixel_classes import PixelVariation, RecoPixelVariation, VariationId
+from skymap_scanner.pixels.types import PixelVariation, RecoPixelVariation, VariationId
 
 WIRE_VERSION = 1
 #: largest message accepted [bytes]

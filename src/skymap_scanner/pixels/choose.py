@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import healpy as hp
 import numpy as np
 
-from skymap_scanner.utils.pixel_classes import NSidesDict, Pixel, RecoPixelFinal
+from skymap_scanner.pixels.types import NSidesDict, Pixel, RecoPixelFinal
 
 DEFAULT_NSIDES = "8:0 64:12 512:24"
 #: upstream config.py: default pointed-scan radius

@@ -18,7 +18,7 @@ from skyreader import EventMetadata as SkyEventMetadata
 from skyreader import SkyScanResult
 
 from skymap_scanner.event.model import EventMetadata
-from skymap_scanner.utils.pixel_classes import NSidesDict
+from skymap_scanner.pixels.types import NSidesDict
 
 RESULT_VERSION = 1
 COLUMNS = ("index", "llh", "E_in", "E_tot", "X", "Y", "Z", "T")

@@ -1,0 +1,2 @@
+"""Files in and out: event files of every supported kind (``events.load_event``), DOM geometry from
+a table or GCD file (``geometry``), and skyreader ``SkyScanResult`` files (``results``)."""
