@@ -28,9 +28,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from skymap_scanner.api import ScanResult, scan
 from skymap_scanner.event.model import Event
-from skymap_scanner.server.scan import ScanConfig, ScanServer
+from skymap_scanner.settings import Settings
+from skymap_scanner.transport.base import ServerTransport
 from skymap_scanner.transport.broker import BrokerConfig, BrokerServerTransport
+from skymap_scanner.transport.messages import MessageError, decode_result, decode_task
+from skymap_scanner.transport.startup import Startup
 
 RABBITMQ_SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"  # not the /usr/sbin wrapper, which su's
 NATS_SERVER = "/usr/sbin/nats-server"
@@ -184,27 +188,65 @@ def wait_for_log(log: Path, text: str, timeout: float = 60.0) -> None:
         time.sleep(0.05)
 
 
-class ServerThread(threading.Thread):
-    """A ScanServer running in a thread (its collector can be watched from the test)."""
+class CountingTransport(ServerTransport):
+    """A server transport that counts the variations sent and the result items received, so that a
+    test can watch a scan running in another thread."""
 
-    def __init__(self, event: Event, config: ScanConfig, url: str, ack_wait_s: float = 2.0) -> None:
+    def __init__(self, inner: ServerTransport) -> None:
+        self.inner = inner
+        self.n_sent = 0
+        self.n_received = 0
+
+    def start(self, startup: Startup) -> None:
+        self.inner.start(startup)
+
+    def send(self, tasks: list[bytes]) -> None:
+        self.inner.send(tasks)
+        self.n_sent += sum(len(decode_task(t).items) for t in tasks)
+
+    def receive(self, timeout: float) -> list[bytes]:
+        messages = self.inner.receive(timeout)
+        for message in messages:
+            try:
+                result = decode_result(message)
+            except MessageError:
+                continue
+            self.n_received += len(result.results) + len(result.failures)
+        return messages
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class ServerThread(threading.Thread):
+    """A broker-mode scan (``skymap_scanner.scan``) running in a thread; ``transport`` counts its traffic."""
+
+    def __init__(self, event: Event, url: str, scan_id: str, output_dir: Path, *, reco: str = "dummy",
+                 nsides: str = "8:0", options: dict[str, str] | None = None, ack_wait_s: float = 2.0,
+                 **settings: Any) -> None:
         super().__init__(daemon=True)
-        self.server = ScanServer(event, config, server_transport(url, ack_wait_s))
-        self.outcome: Any = None
+        self.event = event
+        self.scan_id = scan_id
+        self.transport = CountingTransport(server_transport(url, ack_wait_s))
+        self.kwargs = {"reco": reco, "nsides": nsides, "output_dir": output_dir, "progress": False,
+                       "settings": Settings(scan_id=scan_id, idle_timeout_s=60, shuffle_seed=1, **settings),
+                       **(options or {})}
+        self.outcome: ScanResult | None = None
         self.error: BaseException | None = None
         self.start()
 
     def run(self) -> None:
         try:
-            with self.server.transport:
-                self.outcome = self.server.run()
+            with self.transport:
+                self.outcome = scan(self.event, transport=self.transport, **self.kwargs)
         except BaseException as e:  # noqa: BLE001 - re-raised in the test by result()
             self.error = e
 
-    def result(self, timeout: float) -> Any:
+    def result(self, timeout: float) -> ScanResult:
         self.join(timeout)
         if self.is_alive():
-            raise TimeoutError(f"scan {self.server.scan_id} did not end within {timeout} s")
+            raise TimeoutError(f"scan {self.scan_id} did not end within {timeout} s")
         if self.error is not None:
             raise self.error
+        assert self.outcome is not None
         return self.outcome

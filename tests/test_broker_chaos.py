@@ -13,12 +13,11 @@ import uuid
 import pytest
 from brokers import ServerThread, start_client
 
+from skymap_scanner.api import scan
 from skymap_scanner.client.runner import TaskRunner
 from skymap_scanner.event.synthetic import synthetic_event
-from skymap_scanner.pixels.choose import NSideProgression
-from skymap_scanner.server.scan import ScanConfig, ScanServer
+from skymap_scanner.settings import Settings
 from skymap_scanner.transport import BrokerConfig, make_client_session
-from skymap_scanner.transport.embedded import EmbeddedTransport
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow, pytest.mark.timeout(150)]
 NSIDES = "8:0 64:12 512:24"
@@ -28,23 +27,18 @@ BATCH = 16
 DUPLICATED_TASKS = 5
 
 
-def config(tmp_path, scan_id, options):
-    return ScanConfig(reco_algo="dummy", reco_options=options, progression=NSideProgression.parse(NSIDES),
-                      output_dir=tmp_path, scan_id=scan_id, progress_bar=False, batch_size=BATCH,
-                      idle_timeout_s=60, shuffle_seed=3)
-
-
-def llh_per_pixel(collector):
-    return {nside: {pixel: r.llh for pixel, r in pixels.items()} for nside, pixels in collector.results.items()}
+def llh_per_pixel(result):
+    return {int(key.split("-")[1]): dict(zip(rows["index"].tolist(), rows["llh"].tolist(), strict=True))
+            for key, rows in result.skyscan.result.items()}
 
 
 @pytest.fixture(scope="module")
 def embedded_reference(tmp_path_factory):
-    """The same event scanned by the embedded workers."""
-    with EmbeddedTransport(2) as transport:
-        outcome = ScanServer(synthetic_event(seed=2), config(tmp_path_factory.mktemp("embedded"), "reference", {}),
-                             transport).run()
-    return llh_per_pixel(outcome.collector)
+    """The same event scanned by local worker processes."""
+    result = scan(synthetic_event(seed=2), "dummy", NSIDES, workers=2, progress=False,
+                  output_dir=tmp_path_factory.mktemp("embedded"),
+                  settings=Settings(batch_size=BATCH, shuffle_seed=3, scan_id="reference"))
+    return llh_per_pixel(result)
 
 
 async def duplicating_client(url, scan_id, n_tasks):
@@ -73,18 +67,18 @@ def has_done_a_task(log):
 
 def test_chaos_scan_loses_nothing(broker_url, tmp_path, embedded_reference):
     scan_id = f"chaos-{uuid.uuid4().hex[:8]}"
-    server = ServerThread(synthetic_event(seed=2), config(tmp_path / "out", scan_id, {"sleep_s": SLEEP_S}),
-                          broker_url, ack_wait_s=2.0)
+    server = ServerThread(synthetic_event(seed=2), broker_url, scan_id, tmp_path / "out", nsides=NSIDES,
+                          options={"sleep_s": SLEEP_S}, batch_size=BATCH, shuffle_seed=3)
     logs = [tmp_path / f"client{i}.log" for i in range(6)]
     clients = [start_client(broker_url, scan_id, log) for log in logs[:4]]
     # kill two clients that are busy with tasks, well before the scan ends, and start two new ones
     while True:
         busy = [i for i in range(4) if has_done_a_task(logs[i])]
-        if len(busy) >= 2 and server.server.collector.n_received >= 300:
+        if len(busy) >= 2 and server.transport.n_received >= 300:
             break
         assert server.is_alive(), server.error
         time.sleep(0.02)
-    killed_at = server.server.collector.n_received
+    killed_at = server.transport.n_received
     for i in busy[:2]:
         clients[i].send_signal(signal.SIGKILL)
     survivors = [i for i in range(4) if i not in busy[:2]] + [4, 5]
@@ -97,13 +91,15 @@ def test_chaos_scan_loses_nothing(broker_url, tmp_path, embedded_reference):
     thread.join(30)
     assert [clients[i].wait(30) for i in survivors] == [0, 0, 0, 0]
 
-    c = outcome.collector
+    overall = outcome.manifest["progress"]["tallies"]["overall"]
     redelivered = sum(len(re.findall(r"delivered \d+ time\(s\) before", log.read_text())) for log in logs)
-    summary = {"broker": broker_url.split(":")[0], "variations": c.n_received, "killed_at": killed_at,
-               "duplicates_ignored": c.n_duplicates, "injected_duplicates": duplicated[0] * BATCH,
-               "redelivered_tasks": redelivered, "failed_pixels": len(c.failed_pixels), "strays": c.n_strays}
+    summary = {"broker": broker_url.split(":")[0], "variations": overall["variations_done"], "killed_at": killed_at,
+               "duplicates_ignored": overall["duplicates_ignored"], "injected_duplicates": duplicated[0] * BATCH,
+               "redelivered_tasks": redelivered, "failed_pixels": overall["failed_pixels"],
+               "strays": overall["strays_ignored"]}
     print("chaos:", json.dumps(summary))
-    assert c.collected_all_sent() and not c.failed_pixels and c.n_strays == 0
-    assert llh_per_pixel(c) == embedded_reference
-    assert duplicated == [DUPLICATED_TASKS] and c.n_duplicates >= DUPLICATED_TASKS * BATCH
+    assert overall["variations_done"] == overall["variations_sent"]
+    assert not outcome.failed_pixels and overall["strays_ignored"] == 0
+    assert llh_per_pixel(outcome) == embedded_reference
+    assert duplicated == [DUPLICATED_TASKS] and overall["duplicates_ignored"] >= DUPLICATED_TASKS * BATCH
     assert redelivered >= 1

@@ -23,7 +23,6 @@ from nats.errors import MaxPayloadError
 from skymap_scanner.event.synthetic import synthetic_event
 from skymap_scanner.pixels.choose import NSideProgression
 from skymap_scanner.pixels.types import PixelVariation
-from skymap_scanner.server.scan import ScanConfig
 from skymap_scanner.transport import BrokerConfig, TransportError, make_client_session
 from skymap_scanner.transport.messages import Result, Task, decode_result, decode_task, encode_result, encode_task
 from skymap_scanner.transport.nats import NatsServerTransport
@@ -35,12 +34,6 @@ EVENT = synthetic_event(seed=2)
 
 def new_scan_id(name):
     return f"{name}-{uuid.uuid4().hex[:8]}"
-
-
-def scan_config(tmp_path, scan_id, nsides="8:0", reco="dummy", options=None):
-    return ScanConfig(reco_algo=reco, reco_options=options or {}, progression=NSideProgression.parse(nsides),
-                      output_dir=tmp_path / "out", scan_id=scan_id, progress_bar=False, idle_timeout_s=60,
-                      shuffle_seed=1)
 
 
 def variation(pixel, nside=8):
@@ -82,16 +75,17 @@ def answered(results):
 def test_clients_start_before_and_after_the_server_and_stop_when_it_ends(broker_url, tmp_path):
     scan_id = new_scan_id("order")
     early = start_client(broker_url, scan_id, tmp_path / "early.log")
-    server = ServerThread(EVENT, scan_config(tmp_path, scan_id), broker_url)
-    while server.server.collector.n_sent == 0 and server.is_alive():
+    server = ServerThread(EVENT, broker_url, scan_id, tmp_path / "out")
+    while server.transport.n_sent == 0 and server.is_alive():
         time.sleep(0.05)
     late = start_client(broker_url, scan_id, tmp_path / "late.log")
     outcome = server.result(90)
     assert early.wait(30) == 0 and late.wait(30) == 0
     for log in ("early.log", "late.log"):
         assert f"scan {scan_id} over" in (tmp_path / log).read_text()
-    c = outcome.collector
-    assert c.collected_all_sent() and not c.failed_pixels and len(c.results[8]) == 768
+    overall = outcome.manifest["progress"]["tallies"]["overall"]
+    assert overall["variations_done"] == overall["variations_sent"] == 768
+    assert not outcome.failed_pixels and len(outcome.skyscan.result["nside-8"]) == 768
 
     async def work_queue_gone(session):
         assert await session.wait_startup(5) is None  # the done marker
@@ -106,7 +100,7 @@ def test_clients_start_before_and_after_the_server_and_stop_when_it_ends(broker_
 def test_poison_pixel_is_named_and_malformed_messages_are_rejected(broker_url, tmp_path, caplog):
     scan_id = new_scan_id("poison")
     options = {"probability": "0", "poison": "8:123"}
-    server = ServerThread(EVENT, scan_config(tmp_path, scan_id, reco="crash_dummy", options=options), broker_url)
+    server = ServerThread(EVENT, broker_url, scan_id, tmp_path / "out", reco="crash_dummy", options=options)
     stray = encode_result(Result("another-scan", "t", "w", 0.0, [], []))
     bad_results = [b"\x00\xff garbage", b'{"v": 1, "kind": "result"}', b'{"v": 99, "kind": "result"}', stray]
 
@@ -127,9 +121,9 @@ def test_poison_pixel_is_named_and_malformed_messages_are_rejected(broker_url, t
     client = start_client(broker_url, scan_id, tmp_path / "client.log")
     outcome = server.result(90)
     assert client.wait(30) == 0
-    failed = outcome.collector.failed_pixels
+    failed = outcome.failed_pixels
     assert [(f.nside, f.pixel_id) for f in failed] == [(8, 123)] and "poison" in failed[0].reasons[0]
-    assert len(outcome.result.result["nside-8"]) == 767
+    assert len(outcome.skyscan.result["nside-8"]) == 767
     rejected = [r for r in caplog.records if "rejected a malformed result message" in r.getMessage()]
     assert len(rejected) == (3 if broker_url.startswith("nats") else 4)
     assert any("ignored a result of scan 'another-scan'" in r.getMessage() for r in caplog.records)

@@ -9,14 +9,12 @@ from skyreader import SkyScanResult
 from skymap_scanner.event.synthetic import synthetic_event
 from skymap_scanner.fit import DomHits, TrackFitter
 from skymap_scanner.io.events import load_event
-from skymap_scanner.pixels.choose import NSideProgression
 from skymap_scanner.pixels.types import PixelVariation
+from skymap_scanner.api import scan
 from skymap_scanner.recos import get_reco_class
 from skymap_scanner.recos.mpe_pandel import MpePandel, MpePandelOptions, cylinder_variations
-from skymap_scanner.server.scan import ScanConfig, ScanServer
 from skymap_scanner.server.seeds import rotation_to
 from skymap_scanner.sky import angular_distance, dir_to_equa, direction_vector, equa_to_dir
-from skymap_scanner.transport.embedded import EmbeddedTransport
 
 GOLD = "run00136766-evt000007637140-GOLD.pkl"
 
@@ -90,13 +88,10 @@ def test_gold_minimum_is_near_the_online_fit(gold):
 
 def test_small_scan_finds_the_synthetic_track(tmp_path):
     event = synthetic_event(zenith=2.2, azimuth=1.0, seed=5)
-    config = ScanConfig(reco_algo="mpe_pandel", progression=NSideProgression.parse("4:0 8:4"), output_dir=tmp_path,
-                        progress_interval_s=5, result_interval_s=30, shuffle_seed=1, progress_bar=False)
-    with EmbeddedTransport(2) as transport:
-        outcome = ScanServer(event, config, transport).run()
-    result = SkyScanResult.read_json(outcome.json_path)
+    out = scan(event, "mpe_pandel", "4:0 8:4", workers=2, output_dir=tmp_path, progress=False)
+    result = SkyScanResult.read_json(out.files["json"])
     assert result.nsides == [4, 8] and len(result.result["nside-4"]) == 192
-    assert outcome.progress.manifest(outcome.collector)["progress"]["tallies"]["overall"]["failed_pixels"] == 0
+    assert out.manifest["progress"]["tallies"]["overall"]["failed_pixels"] == 0 and not out.failed_pixels
     for n in (4, 8):
         rows = result.result[f"nside-{n}"]
         assert np.isfinite(rows["llh"]).all() and not rows["E_in"].any() and not rows["E_tot"].any()

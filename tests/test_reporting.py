@@ -6,11 +6,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from skymap_scanner.api import scan
 from skymap_scanner.event.synthetic import synthetic_event
-from skymap_scanner.pixels.choose import NSideProgression
+from skymap_scanner.server.checkpoint import checkpoint_path
+from skymap_scanner.server.errors import ScanKilledError
 from skymap_scanner.server.reporting import ReportError, RestReporter, RetryPolicy
-from skymap_scanner.server.scan import ScanConfig, ScanKilledError, ScanServer
-from skymap_scanner.transport.embedded import EmbeddedTransport
+from skymap_scanner.settings import Settings
 
 FAST = RetryPolicy(timeout_s=2.0, max_total_s=5.0, max_attempts=4, backoff_s=0.05)
 
@@ -73,15 +74,12 @@ def test_urgent_gives_up_with_error_non_urgent_only_logs(server):
 
 
 def test_scan_reports_and_kill_switch_stops_it(server, tmp_path):
-    config = ScanConfig(reco_algo="dummy", reco_options={"sleep_s": "0.01"}, progression=NSideProgression.parse("8:0"),
-                        output_dir=tmp_path, progress_bar=False, batch_size=4, progress_interval_s=0.2,
-                        result_interval_s=0.5)
+    settings = Settings(batch_size=4, progress_interval_s=0.2, result_interval_s=0.5, scan_id="abc")
     Recorder.status = {"is_deleted": True}
-    with EmbeddedTransport(1) as transport:
-        scan = ScanServer(synthetic_event(), config, transport, reporter(server, kill_switch_interval_s=1.5))
-        with pytest.raises(ScanKilledError, match="kill switch"):
-            scan.run()
-    assert scan.checkpoint_file.exists()
+    with pytest.raises(ScanKilledError, match="kill switch"):
+        scan(synthetic_event(), "dummy", "8:0", workers=1, output_dir=tmp_path, progress=False, settings=settings,
+             reporter=reporter(server, kill_switch_interval_s=1.5), sleep_s="0.01")
+    assert checkpoint_path(tmp_path, "abc").exists()
     paths = {(m, p) for m, p, _, _ in Recorder.log}
     assert ("PATCH", "/scan/abc/manifest") in paths and ("GET", "/scan/abc/status") in paths
     manifests = [b for m, _, _, b in Recorder.log if m == "PATCH"]
@@ -89,10 +87,8 @@ def test_scan_reports_and_kill_switch_stops_it(server, tmp_path):
 
 
 def test_final_result_and_progress_are_sent(server, tmp_path):
-    config = ScanConfig(reco_algo="dummy", progression=NSideProgression.parse("8:0"), output_dir=tmp_path,
-                        progress_bar=False)
-    with EmbeddedTransport(1) as transport:
-        ScanServer(synthetic_event(), config, transport, reporter(server)).run()
+    scan(synthetic_event(), "dummy", "8:0", workers=1, output_dir=tmp_path, progress=False,
+         settings=Settings(scan_id="abc"), reporter=reporter(server))
     finals = [(m, b) for m, _, _, b in Recorder.log if m in ("PUT", "PATCH")]
     put_final = [i for i, (m, b) in enumerate(finals) if m == "PUT" and b["is_final"]]
     assert put_final and finals[-1][0] == "PATCH" and finals[-1][1]["progress"]["finished"]

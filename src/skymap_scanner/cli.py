@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-from pydantic import ValidationError
 
 from skymap_scanner.__version__ import __version__
-from skymap_scanner.config import Settings, load_settings
+from skymap_scanner.settings import CLI_OUTPUT_DIR, Settings, SettingsError, load_settings
 from skymap_scanner.event.model import EventError
 
 LOGGER = logging.getLogger("skymap_scanner")
@@ -25,20 +24,18 @@ LOGGER = logging.getLogger("skymap_scanner")
 def _settings(**overrides: Any) -> Settings:
     try:
         return load_settings(**overrides)
-    except ValidationError as e:
-        err = e.errors()[0]
-        where = ".".join(map(str, err["loc"])) or "settings"
-        raise click.UsageError(f"invalid {where}: {err['msg'].removeprefix('Value error, ')}") from None
+    except SettingsError as e:
+        raise click.UsageError(str(e)) from None
 
 
-def _reco_options(items: tuple[str, ...]) -> dict[str, str]:
+def _reco_options(items: tuple[str, ...]) -> dict[str, str] | None:
     out = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise click.UsageError(f"--reco-option {item!r}: expected KEY=VALUE")
         out[key.strip()] = value.strip()
-    return out
+    return out or None
 
 
 def _setup_logging(level: str) -> None:
@@ -61,7 +58,8 @@ def scan_options(f: Any) -> Any:
     options = [
         click.option("--reco-algo", help="reconstruction algorithm (module in skymap_scanner.recos)"),
         click.option("--nsides", help='nside progression "N:EXT ...", default "8:0 64:12 512:24"'),
-        click.option("--output-dir", "-o", type=click.Path(path_type=Path), help="where results go"),
+        click.option("--output-dir", "-o", type=click.Path(path_type=Path),
+                     help=f"where results go (default: {CLI_OUTPUT_DIR})"),
         click.option("--workers", "-w", type=int, help="local worker processes (default: CPU count)"),
         click.option("--batch-size", type=int, help="pixel variations per task message"),
         click.option("--predictive-scanning-threshold", type=float,
@@ -74,7 +72,7 @@ def scan_options(f: Any) -> Any:
         click.option("--refine-seed/--no-refine-seed", default=None,
                      help="also refine around the event's direction seed (online fit) when the coarse "
                           "minimum lies outside its region (default: on)"),
-        click.option("--plot/--no-plot", default=True, show_default=True, help="make plots at the end"),
+        click.option("--plot/--no-plot", default=None, help="make plots at the end (default: on)"),
         click.option("--calibration", metavar="NAME|FILE",
                      help="contour levels for plots and areas: wilks (default), a shipped calibration "
                           "(e.g. mpe_pandel_100TeV) or a JSON file from benchmarks/physics.py"),
@@ -91,74 +89,50 @@ def scan_options(f: Any) -> Any:
 def _run_scan(event: Any, reco_algo: str | None, nsides: str | None, output_dir: Path | None,
               workers: int | None, batch_size: int | None, predictive_scanning_threshold: float | None,
               reco_option: tuple[str, ...], task_time_limit: float | None, idle_timeout: float | None,
-              pointing_radius: float | None, refine_seed: bool | None, plot: bool, seed: int | None,
-              scan_id: str | None,
-              checkpoint_interval: float | None, report_url: str | None, calibration: str | None = None,
-              broker: str | None = None) -> None:
-    """Run a scan: with embedded workers, or (``broker`` not None: the ``server`` command) through a broker."""
-    contour_calibration = _calibration(calibration) if plot else None
+              pointing_radius: float | None, refine_seed: bool | None, plot: bool | None, seed: int | None,
+              scan_id: str | None, checkpoint_interval: float | None, report_url: str | None,
+              calibration: str | None, transport: str | None = None) -> None:
+    """Scan ``event`` through the library; the command line always resumes a checkpoint of the same scan."""
+    from skymap_scanner.api import scan
     from skymap_scanner.recos import RecoError
     from skymap_scanner.server.checkpoint import CheckpointError
-    from skymap_scanner.server.reporting import ReportError, RestReporter
-    from skymap_scanner.server.scan import ScanConfig, ScanError, ScanServer
+    from skymap_scanner.server.errors import ScanError
+    from skymap_scanner.server.reporting import ReportError
     from skymap_scanner.transport.base import TransportError
-    from skymap_scanner.transport.embedded import EmbeddedTransport
 
-    s = _settings(reco_algo=reco_algo, nsides=nsides, output_dir=output_dir, workers=workers,
-                  batch_size=batch_size, predictive_scanning_threshold=predictive_scanning_threshold,
-                  task_time_limit_s=task_time_limit, idle_timeout_s=idle_timeout,
-                  pointing_radius_deg=pointing_radius, refine_seed=refine_seed, scan_id=scan_id,
-                  checkpoint_interval_s=checkpoint_interval, skydriver_address=report_url,
-                  broker_url=broker or None)
+    s = _settings(reco_algo=reco_algo, nsides=nsides, workers=workers, batch_size=batch_size,
+                  predictive_scanning_threshold=predictive_scanning_threshold,
+                  reco_options=_reco_options(reco_option), task_time_limit_s=task_time_limit,
+                  idle_timeout_s=idle_timeout, pointing_radius_deg=pointing_radius, refine_seed=refine_seed,
+                  plot=plot, calibration=calibration, shuffle_seed=seed, scan_id=scan_id,
+                  checkpoint_interval_s=checkpoint_interval, skydriver_address=report_url, transport=transport)
+    out = output_dir or s.output_dir or CLI_OUTPUT_DIR
     _setup_logging(s.log)
-    config = ScanConfig(
-        reco_algo=s.reco_algo, reco_options=_reco_options(reco_option), progression=s.nsides,
-        output_dir=s.output_dir, batch_size=s.batch_size,
-        predictive_scanning_threshold=s.predictive_scanning_threshold,
-        idle_timeout_s=s.idle_timeout_s, progress_interval_s=s.progress_interval_s,
-        result_interval_s=s.result_interval_s, pointing_radius_deg=s.pointing_radius_deg,
-        refine_seed=s.refine_seed,
-        shuffle_seed=seed, scan_id=s.scan_id or "",
-        checkpoint_interval_s=s.checkpoint_interval_s or None,
-    )
     try:
-        transport = (EmbeddedTransport(s.workers, s.task_time_limit_s, s.max_attempts) if broker is None
-                     else _broker_server_transport(s))
-        server = ScanServer(event, config, transport)
-        if s.skydriver_address:
-            server.reporter = RestReporter(s.skydriver_address, server.scan_id, s.skydriver_auth,
-                                           s.kill_switch_check_interval)
-    except RecoError as e:
+        result = scan(event, settings=s, output_dir=out, resume=True)
+    except (RecoError, SettingsError) as e:
         raise click.UsageError(str(e)) from None
-    try:
-        with server.transport:
-            outcome = server.run()
     except (ScanError, TransportError, CheckpointError, ReportError) as e:
         raise click.ClickException(str(e)) from None
-    _print_summary(outcome)
-    if contour_calibration is not None:
-        _plot(outcome.npz_path, s.output_dir, contour_calibration)
+    if result.resumed_variations:
+        click.echo(f"resumed scan {result.scan_id} from its checkpoint in {out}: "
+                   f"{result.resumed_variations} variation(s) were not fitted again "
+                   "(another --output-dir or --scan-id starts afresh)")
+    _print_summary(result)
+    if s.plot:
+        _print_plots(result.plot(out), result.contour_areas, result.calibration)
 
 
-def _broker_server_transport(s: Settings) -> Any:
-    from skymap_scanner.transport import make_server_transport
-
-    if not s.broker_url or not s.scan_id:
-        raise click.UsageError("the server needs --broker URL (or SKYSCAN_BROKER_URL) and --scan-id ID "
-                               "(or SKYSCAN_SCAN_ID): clients find the scan by them")
-    return make_server_transport(s)
-
-
-def _print_summary(outcome: Any) -> None:
-    m = outcome.progress.manifest(outcome.collector)["progress"]
-    best = m["best_fit"]
+def _print_summary(result: Any) -> None:
+    m = result.manifest["progress"]
+    best = result.best_fit
     tallies = m["tallies"]
-    click.echo(f"result: {outcome.json_path}\n        {outcome.npz_path}\nmanifest: {outcome.manifest_path}")
+    click.echo("\n".join(f"{kind}: {path}" for kind, path in result.files.items()))
     per_nside = ", ".join(f"nside {n}: {t['pixels_in_result']}" for n, t in tallies["nsides"].items())
     click.echo(f"pixels: {per_nside}; failed pixels: {tallies['overall']['failed_pixels']}, "
                f"failed variations: {tallies['overall']['failed_variations']}")
-    click.echo(f"best fit: RA {best['ra_deg']:.3f} deg, Dec {best['dec_deg']:.3f} deg "
-               f"(nside {best['nside']}, pixel {best['pixel']}, llh {best['llh']:.3f}); "
+    click.echo(f"best fit: RA {best.ra_deg:.3f} deg, Dec {best.dec_deg:.3f} deg "
+               f"(nside {best.nside}, pixel {best.pixel}, llh {best.llh:.3f}); "
                f"{m['runtime']['elapsed_s']:.1f} s")
 
 
@@ -171,11 +145,9 @@ def _calibration(name: str | None) -> Any:
         raise click.BadParameter(str(e), param_hint="--calibration") from None
 
 
-def _plot(result_path: Path, output_dir: Path, calibration: Any) -> None:
+def _print_plots(files: list[Path], areas: dict[str, float], calibration: Any) -> None:
     from skymap_scanner.postprocess.calibration import WILKS
-    from skymap_scanner.postprocess.plots import make_plots, read_result
 
-    files, areas = make_plots(read_result(result_path), output_dir, calibration)
     for f in files:
         click.echo(f"plot: {f}")
     if areas:
@@ -276,7 +248,11 @@ def server(event_file: Path, broker: str | None, gcd: Path | None, geometry: Pat
         event = load_event(event_file, gcd=gcd, geometry_table=geometry)
     except (EventError, OSError) as e:
         raise click.ClickException(str(e)) from None
-    _run_scan(event, broker=broker or "", **kwargs)
+    s = _settings(broker_url=broker, scan_id=kwargs["scan_id"])
+    if not s.broker_url or not s.scan_id:
+        raise click.UsageError("the server needs --broker URL (or SKYSCAN_BROKER_URL) and --scan-id ID "
+                               "(or SKYSCAN_SCAN_ID): clients find the scan by them")
+    _run_scan(event, transport=s.broker_url, **kwargs)
 
 
 @cli.command()
@@ -293,7 +269,7 @@ def client(broker: str | None, scan_id: str | None, task_time_limit: float | Non
     import asyncio
 
     from skymap_scanner.client.loop import ClientOptions, default_name, serve_scan
-    from skymap_scanner.transport import broker_config, make_client_session
+    from skymap_scanner.transport import create_client_session
 
     s = _settings(broker_url=broker, scan_id=scan_id, task_time_limit_s=task_time_limit, max_attempts=max_attempts,
                   client_startup_timeout_s=startup_timeout, client_shutdown_grace_s=shutdown_grace)
@@ -305,7 +281,7 @@ def client(broker: str | None, scan_id: str | None, task_time_limit: float | Non
                             max_attempts=s.max_attempts, startup_timeout_s=s.client_startup_timeout_s,
                             shutdown_grace_s=s.client_shutdown_grace_s)
     try:
-        stats = asyncio.run(serve_scan(make_client_session(broker_config(s), s.scan_id), options))
+        stats = asyncio.run(serve_scan(create_client_session(s.broker_config(), s.scan_id), options))
     except Exception as e:  # noqa: BLE001 - a worker ends with one line and exit code 1
         LOGGER.debug("client failed", exc_info=True)
         raise click.ClickException(f"scan {s.scan_id}: {type(e).__name__}: {e}") from None
@@ -319,11 +295,14 @@ def client(broker: str | None, scan_id: str | None, task_time_limit: float | Non
               help="contour levels: wilks (default), a shipped calibration (e.g. mpe_pandel_100TeV) or a JSON file")
 def plot(result_file: Path, output_dir: Path | None, calibration: str | None) -> None:
     """Full-sky and zoomed contour plots (PDF and PNG) of RESULT_FILE; prints contour areas."""
+    from skymap_scanner.postprocess.plots import make_plots, read_result
+
     levels = _calibration(calibration)
     try:
-        _plot(result_file, output_dir or result_file.parent, levels)
+        files, areas = make_plots(read_result(result_file), output_dir or result_file.parent, levels)
     except (OSError, ValueError, KeyError) as e:
         raise click.ClickException(f"{result_file}: {e}") from None
+    _print_plots(files, areas, levels)
 
 
 @cli.command("inspect")

@@ -1,0 +1,189 @@
+"""The library's front door: scan an event and get the result in memory.
+
+>>> import skymap_scanner as sks
+>>> event = sks.simulate(energy_gev=1e5, seed=1)
+>>> result = sks.scan(event, reco="dummy", nsides="8:0 64:12", transport="inprocess")
+>>> result.best_fit.ra_deg, result.best_fit.dec_deg  # doctest: +SKIP
+
+:func:`scan` writes nothing unless given an ``output_dir``, and resumes a checkpoint only when asked
+(``resume=True``; the command line always asks). Every setting not given falls back to
+``SKYSCAN_<NAME>`` environment variables, then to the defaults of :class:`~skymap_scanner.settings.Settings`.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from skyreader import SkyScanResult
+
+from skymap_scanner.event.model import Event, EventMetadata
+from skymap_scanner.io.events import load_event
+from skymap_scanner.io.results import write_result
+from skymap_scanner.postprocess.calibration import ContourCalibration, contour_areas, load_calibration
+from skymap_scanner.server.collector import FailedPixel
+from skymap_scanner.server.identity import default_scan_id, scan_identity
+from skymap_scanner.server.plan import ScanPlan
+from skymap_scanner.server.recorder import RecordIntervals
+from skymap_scanner.server.reporting import RestReporter
+from skymap_scanner.server.scan import ScanOptions, ScanOutcome, run_scan
+from skymap_scanner.settings import Settings, SettingsError, load_settings
+from skymap_scanner.transport import create_server_transport
+from skymap_scanner.transport.base import ServerTransport
+
+__all__ = ["BestFit", "ScanResult", "load_event", "scan", "simulate"]
+
+
+@dataclass(frozen=True)
+class BestFit:
+    """The scan's lowest -lnL pixel (finest nside on ties).
+
+    Angles in degrees (RA/Dec ICRS; zenith/azimuth where the particle comes from, at the event time),
+    fitted vertex ``x, y, z`` [m] and ``time`` [ns], ``energy`` [GeV] (NaN when the reco fits none).
+    """
+
+    nside: int
+    pixel: int
+    llh: float
+    ra_deg: float
+    dec_deg: float
+    zenith_deg: float
+    azimuth_deg: float
+    x: float
+    y: float
+    z: float
+    time: float
+    energy: float
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """A finished scan: the ``SkyScanResult``, its best fit, contours, failures and manifest."""
+
+    #: skyreader's result (per nside: index, llh, E_in, E_tot, X, Y, Z, T)
+    skyscan: SkyScanResult
+    event: EventMetadata
+    best_fit: BestFit
+    #: pixels whose every variation failed (excluded from ``skyscan``)
+    failed_pixels: list[FailedPixel]
+    #: the ``scan-manifest.json`` content (progress, settings, version)
+    manifest: dict[str, Any]
+    scan_id: str
+    #: contour levels used for ``contour_areas`` and plots
+    calibration: ContourCalibration
+    #: files the scan wrote (``json``, ``npz``, ``manifest``); empty without an output folder
+    files: dict[str, Path] = field(default_factory=dict)
+    #: variations taken from a checkpoint instead of being fitted again
+    resumed_variations: int = 0
+
+    @cached_property
+    def contour_areas(self) -> dict[str, float]:
+        """Areas [deg²] inside the 50 % and 90 % contours at ``calibration``'s levels (needs two nsides)."""
+        return contour_areas(self.skyscan, self.calibration) if len(self.skyscan.nsides) >= 2 else {}
+
+    def write(self, output_dir: str | Path) -> tuple[Path, Path]:
+        """Write the result as skyreader ``.json`` and ``.npz`` into ``output_dir``; returns both paths."""
+        return write_result(self.skyscan, self.event, Path(output_dir))
+
+    def plot(self, output_dir: str | Path, calibration: ContourCalibration | None = None) -> list[Path]:
+        """Full-sky and zoomed contour plots (PDF and PNG) in ``output_dir``; returns the files."""
+        from skymap_scanner.postprocess.plots import make_plots
+
+        files, _ = make_plots(self.skyscan, Path(output_dir), calibration or self.calibration)
+        return files
+
+
+def simulate(energy_gev: float = 1e5, zenith_deg: float | None = None, azimuth_deg: float | None = None,
+             seed: int = 1, *, starting: bool = False, noise: bool = True, event_id: int = 0) -> Event:
+    """One IceCube-like simulated muon event with truth (IceCube-86-like detector, layered ice).
+
+    ``energy_gev`` where the muon enters the simulation volume (``starting``: at creation inside
+    the detector); direction isotropic unless given; ``seed`` also sets the run id.
+    """
+    from skymap_scanner.simulation.simulate import SimulationConfig, simulate_event
+
+    config = SimulationConfig(energy_gev=energy_gev, zenith=None if zenith_deg is None else math.radians(zenith_deg),
+                              azimuth=None if azimuth_deg is None else math.radians(azimuth_deg),
+                              starting=starting, noise=noise)
+    return simulate_event(config, seed=seed, event_id=event_id)
+
+
+def scan(event: Event | str | Path, reco: str | None = None, nsides: str | None = None, *,
+         workers: int | None = None, transport: str | ServerTransport | None = None, output_dir: str | Path | None = None,
+         resume: bool | None = None, progress: bool | None = None, settings: Settings | None = None,
+         reporter: RestReporter | None = None, **reco_options: Any) -> ScanResult:
+    """Scan ``event`` (an :class:`~skymap_scanner.event.model.Event` or a file for
+    :func:`~skymap_scanner.io.events.load_event`) and return the result.
+
+    Parameters
+    ----------
+    reco : reconstruction algorithm (default ``"mpe_pandel"``), a module of ``skymap_scanner.recos``
+    nsides : nside progression ``"N:EXT ..."`` (default ``"8:0 64:12 512:24"``)
+    workers : local worker processes (default: the CPU count)
+    transport : ``"processes"`` (default), ``"inprocess"`` (no child process: debuggers, notebooks,
+        scripts without a ``__main__`` guard) or a broker URL (``amqp://``, ``nats://``; clients
+        started with ``skymap-scanner client`` do the fits), or an open
+        :class:`~skymap_scanner.transport.base.ServerTransport` (the caller closes it)
+    output_dir : write results, manifest and checkpoints there (default: write nothing)
+    resume : continue from ``output_dir``'s checkpoint of the same scan (default False)
+    progress : progress bar (default: only on a terminal)
+    settings : every other setting (:class:`~skymap_scanner.settings.Settings`); the arguments above
+        override it
+    reporter : REST progress/result reporting (default: from ``settings.skydriver_address``)
+    **reco_options : options of the reco (``--reco-option KEY=VALUE``)
+    """
+    given = {"reco_algo": reco, "nsides": nsides, "workers": workers,
+             "transport": None if isinstance(transport, ServerTransport) else transport,
+             "output_dir": output_dir, "resume": resume, "progress": progress}
+    given = {k: v for k, v in given.items() if v is not None}
+    if reco_options:
+        given["reco_options"] = reco_options
+    base = {} if settings is None else {k: getattr(settings, k) for k in settings.model_fields_set}
+    s = load_settings(**{**base, **given})
+    if not isinstance(event, Event):
+        event = load_event(event)
+    calibration = _calibration(s.calibration)
+    plan = ScanPlan.build(event, s.reco_algo, s.reco_options, first_nside=s.nsides.nsides[0],
+                          refine_seed=s.refine_seed, pointing_radius_deg=s.pointing_radius_deg)
+    scan_id = s.scan_id or default_scan_id(
+        scan_identity(plan, s.nsides, s.predictive_scanning_threshold, s.refine_seed))
+    if reporter is None and s.skydriver_address:
+        reporter = RestReporter(s.skydriver_address, scan_id, s.skydriver_auth, s.kill_switch_check_interval)
+    options = ScanOptions(
+        progression=s.nsides, predictive_scanning_threshold=s.predictive_scanning_threshold,
+        refine_seed=s.refine_seed, batch_size=s.batch_size or plan.reco_cls.default_batch_size,
+        idle_timeout_s=s.idle_timeout_s, shuffle_seed=s.shuffle_seed,
+        progress_bar=sys.stderr.isatty() if s.progress is None else s.progress,
+        output_dir=s.output_dir, resume=s.resume,
+        intervals=RecordIntervals(s.checkpoint_interval_s, s.progress_interval_s, s.result_interval_s),
+    )
+    if isinstance(transport, ServerTransport):
+        outcome = run_scan(plan, transport, options, scan_id, reporter)
+    else:
+        broker = s.broker_config(s.transport) if "://" in s.transport else None
+        with create_server_transport(s.transport, workers=s.workers, task_time_limit_s=s.task_time_limit_s,
+                                     max_attempts=s.max_attempts, broker=broker) as server_transport:
+            outcome = run_scan(plan, server_transport, options, scan_id, reporter)
+    return _result(outcome, event.metadata, calibration)
+
+
+def _calibration(name: str) -> ContourCalibration:
+    try:
+        return load_calibration(name)
+    except ValueError as e:
+        raise SettingsError(f"invalid calibration: {e}") from None
+
+
+def _result(outcome: ScanOutcome, meta: EventMetadata, calibration: ContourCalibration) -> ScanResult:
+    record = outcome.record
+    best = record.manifest["progress"]["best_fit"]
+    files = {k: p for k, p in (("json", record.json_path), ("npz", record.npz_path),
+                               ("manifest", record.manifest_path)) if p is not None}
+    return ScanResult(skyscan=record.result, event=meta, best_fit=BestFit(**best),
+                      failed_pixels=list(outcome.collector.failed_pixels), manifest=record.manifest,
+                      scan_id=outcome.scan_id, calibration=calibration, files=files,
+                      resumed_variations=outcome.resumed_variations)

@@ -1,0 +1,46 @@
+"""Results are unchanged by the library redesign: per-pixel llh equal to a reference made before it.
+
+``tests/data/reference_scan_llh.npz`` holds the pixels and llh of a dummy (8/64/512) and an
+``mpe_pandel`` (8/64) scan of the GOLD alert made at commit d50948f (``tests/data/README.md``).
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from skymap_scanner.api import scan
+from skymap_scanner.io.events import load_event
+
+REFERENCE = Path(__file__).parent / "data" / "reference_scan_llh.npz"
+GOLD = "run00136766-evt000007637140-GOLD.pkl"
+
+
+@pytest.fixture(scope="module")
+def gold(shared_data, geometry_table):
+    return load_event(shared_data / "events" / GOLD, geometry_table=geometry_table)
+
+
+def reference(reco):
+    with np.load(REFERENCE) as z:
+        return {key.split("/")[1]: (z[f"{reco}/{key.split('/')[1]}/index"], z[key])
+                for key in z.files if key.startswith(f"{reco}/") and key.endswith("/llh")}
+
+
+def assert_same(result, reco):
+    expected = reference(reco)
+    assert sorted(result.skyscan.result) == sorted(expected)
+    for key, (index, llh) in expected.items():
+        rows = result.skyscan.result[key]
+        np.testing.assert_array_equal(rows["index"], index, err_msg=key)
+        np.testing.assert_array_equal(rows["llh"], llh, err_msg=key)  # bitwise: same fits, same seeds
+
+
+@pytest.mark.parametrize("transport", ["processes", "inprocess"])
+def test_dummy_scan_equals_reference(gold, transport):
+    assert_same(scan(gold, "dummy", "8:0 64:12 512:24", workers=2, transport=transport, progress=False), "dummy")
+
+
+@pytest.mark.slow
+def test_mpe_pandel_scan_equals_reference(gold):
+    assert_same(scan(gold, "mpe_pandel", "8:0 64:12", workers=2, progress=False), "mpe_pandel")
