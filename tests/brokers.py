@@ -30,7 +30,7 @@ import pytest
 
 from skymap_scanner.event.model import Event
 from skymap_scanner.server.scan import ScanConfig, ScanServer
-from skymap_scanner.transport.broker import BrokerConfig, BrokerServerTransport
+from skymap_scanner.transport import BrokerConfig, ServerTransport, create_server_transport
 
 RABBITMQ_SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"  # not the /usr/sbin wrapper, which su's
 NATS_SERVER = "/usr/sbin/nats-server"
@@ -160,13 +160,9 @@ def broker_url(request: pytest.FixtureRequest) -> str:
 
 
 # -- scans over a broker, driven from a test ----------------------------------------------------
-def server_transport(url: str, ack_wait_s: float = 2.0) -> BrokerServerTransport:
+def server_transport(url: str, ack_wait_s: float = 2.0) -> ServerTransport:
     """The server side for ``url`` (NATS redelivers after ``ack_wait_s``: keep it short in tests)."""
-    from skymap_scanner.transport.nats import NatsServerTransport
-    from skymap_scanner.transport.rabbitmq import RabbitMQServerTransport
-
-    config = BrokerConfig(url, ack_wait_s=ack_wait_s)
-    return RabbitMQServerTransport(config) if config.backend == "rabbitmq" else NatsServerTransport(config)
+    return create_server_transport(url, broker=BrokerConfig(url, ack_wait_s=ack_wait_s))
 
 
 def start_client(url: str, scan_id: str, log: Path, *args: str) -> subprocess.Popen:

@@ -16,7 +16,7 @@ from skymap_scanner.recos.mpe_pandel import MpePandel, MpePandelOptions, cylinde
 from skymap_scanner.server.scan import ScanConfig, ScanServer
 from skymap_scanner.server.seeds import rotation_to
 from skymap_scanner.sky import angular_distance, dir_to_equa, direction_vector, equa_to_dir
-from skymap_scanner.transport.embedded import EmbeddedTransport
+from skymap_scanner.transport.processes import ProcessTransport
 
 GOLD = "run00136766-evt000007637140-GOLD.pkl"
 
@@ -92,7 +92,7 @@ def test_small_scan_finds_the_synthetic_track(tmp_path):
     event = synthetic_event(zenith=2.2, azimuth=1.0, seed=5)
     config = ScanConfig(reco_algo="mpe_pandel", progression=NSideProgression.parse("4:0 8:4"), output_dir=tmp_path,
                         progress_interval_s=5, result_interval_s=30, shuffle_seed=1, progress_bar=False)
-    with EmbeddedTransport(2) as transport:
+    with ProcessTransport(2) as transport:
         outcome = ScanServer(event, config, transport).run()
     result = SkyScanResult.read_json(outcome.json_path)
     assert result.nsides == [4, 8] and len(result.result["nside-4"]) == 192

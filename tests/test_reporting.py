@@ -10,7 +10,7 @@ from skymap_scanner.event.synthetic import synthetic_event
 from skymap_scanner.pixels.choose import NSideProgression
 from skymap_scanner.server.reporting import ReportError, RestReporter, RetryPolicy
 from skymap_scanner.server.scan import ScanConfig, ScanKilledError, ScanServer
-from skymap_scanner.transport.embedded import EmbeddedTransport
+from skymap_scanner.transport.processes import ProcessTransport
 
 FAST = RetryPolicy(timeout_s=2.0, max_total_s=5.0, max_attempts=4, backoff_s=0.05)
 
@@ -77,7 +77,7 @@ def test_scan_reports_and_kill_switch_stops_it(server, tmp_path):
                         output_dir=tmp_path, progress_bar=False, batch_size=4, progress_interval_s=0.2,
                         result_interval_s=0.5)
     Recorder.status = {"is_deleted": True}
-    with EmbeddedTransport(1) as transport:
+    with ProcessTransport(1) as transport:
         scan = ScanServer(synthetic_event(), config, transport, reporter(server, kill_switch_interval_s=1.5))
         with pytest.raises(ScanKilledError, match="kill switch"):
             scan.run()
@@ -91,7 +91,7 @@ def test_scan_reports_and_kill_switch_stops_it(server, tmp_path):
 def test_final_result_and_progress_are_sent(server, tmp_path):
     config = ScanConfig(reco_algo="dummy", progression=NSideProgression.parse("8:0"), output_dir=tmp_path,
                         progress_bar=False)
-    with EmbeddedTransport(1) as transport:
+    with ProcessTransport(1) as transport:
         ScanServer(synthetic_event(), config, transport, reporter(server)).run()
     finals = [(m, b) for m, _, _, b in Recorder.log if m in ("PUT", "PATCH")]
     put_final = [i for i, (m, b) in enumerate(finals) if m == "PUT" and b["is_final"]]

@@ -13,16 +13,16 @@ from skymap_scanner.recos.dummy import DummyOptions, known_minimum
 from skymap_scanner.server.progress import write_manifest
 from skymap_scanner.server.scan import ScanConfig, ScanServer, ScanTimeoutError
 from skymap_scanner.sky import angular_distance
-from skymap_scanner.transport.embedded import EmbeddedTransport
+from skymap_scanner.transport.processes import ProcessTransport
 
 
 def run_scan(tmp_path, reco="dummy", nsides="8:0 64:12 512:24", options=None, workers=2, **kw):
-    transport_kw = {k: kw.pop(k) for k in ("task_time_limit", "max_attempts") if k in kw}
+    transport_kw = {k: kw.pop(k) for k in ("task_time_limit_s", "max_attempts") if k in kw}
     config = ScanConfig(reco_algo=reco, reco_options=options or {}, progression=NSideProgression.parse(nsides),
                         output_dir=tmp_path, progress_interval_s=1, result_interval_s=2, shuffle_seed=1,
                         progress_bar=False, **kw)
     event = synthetic_event(seed=2)
-    with EmbeddedTransport(workers, **transport_kw) as transport:
+    with ProcessTransport(workers, **transport_kw) as transport:
         return event, ScanServer(event, config, transport).run()
 
 
@@ -81,7 +81,7 @@ def test_crash_dummy_scan_completes_and_reports_failures(tmp_path):
 def test_hanging_worker_is_killed_and_poison_pixel_named(tmp_path):
     _, outcome = run_scan(tmp_path, reco="crash_dummy", nsides="8:0",
                           options={"probability": "0", "poison": "8:100", "variations": "2"}, workers=2,
-                          task_time_limit=5.0, max_attempts=2)
+                          task_time_limit_s=5.0, max_attempts=2)
     assert [(f.nside, f.pixel_id) for f in outcome.collector.failed_pixels] == [(8, 100)]
     assert len(outcome.result.result["nside-8"]) == 767
 
@@ -92,7 +92,7 @@ def test_hang_is_redelivered(tmp_path):
     config = ScanConfig(reco_algo="crash_dummy", reco_options={"probability": "0.01", "hang_fraction": "1"},
                         progression=NSideProgression.parse("8:0"), output_dir=tmp_path, progress_bar=False,
                         batch_size=16)
-    with EmbeddedTransport(2, task_time_limit=2.0, max_attempts=3) as transport:
+    with ProcessTransport(2, task_time_limit_s=2.0, max_attempts=3) as transport:
         outcome = ScanServer(event, config, transport).run()
         assert transport.restarts >= 1
     assert outcome.collector.collected_all_sent()
@@ -102,7 +102,7 @@ def test_hang_is_redelivered(tmp_path):
 def test_idle_timeout_is_a_clear_error(tmp_path):
     config = ScanConfig(reco_algo="dummy", reco_options={"sleep_s": "5"}, progression=NSideProgression.parse("8:0"),
                         output_dir=tmp_path, progress_bar=False, idle_timeout_s=1.0, batch_size=768)
-    with EmbeddedTransport(1) as transport, pytest.raises(ScanTimeoutError, match="no result for"):
+    with ProcessTransport(1) as transport, pytest.raises(ScanTimeoutError, match="no result for"):
         ScanServer(synthetic_event(), config, transport).run()
 
 
@@ -118,12 +118,12 @@ from pathlib import Path
 from skymap_scanner.simulation import SimulationConfig, simulate_event
 from skymap_scanner.pixels.choose import NSideProgression
 from skymap_scanner.server.scan import ScanConfig, ScanServer
-from skymap_scanner.transport.embedded import EmbeddedTransport
+from skymap_scanner.transport.processes import ProcessTransport
 
 event = simulate_event(SimulationConfig(energy_gev=1e5), 1, 0)  # start-up payload far above a pipe buffer
 config = ScanConfig(reco_algo="dummy", progression=NSideProgression.parse("8:0"),
                     output_dir=Path({out!r}), progress_bar=False)
-with EmbeddedTransport(2) as transport:  # no `if __name__ == "__main__":` guard
+with ProcessTransport(2) as transport:  # no `if __name__ == "__main__":` guard
     ScanServer(event, config, transport).run()
 """
 

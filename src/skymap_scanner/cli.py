@@ -102,7 +102,7 @@ def _run_scan(event: Any, reco_algo: str | None, nsides: str | None, output_dir:
     from skymap_scanner.server.reporting import ReportError, RestReporter
     from skymap_scanner.server.scan import ScanConfig, ScanError, ScanServer
     from skymap_scanner.transport.base import TransportError
-    from skymap_scanner.transport.embedded import EmbeddedTransport
+    from skymap_scanner.transport.processes import ProcessTransport
 
     s = _settings(reco_algo=reco_algo, nsides=nsides, output_dir=output_dir, workers=workers,
                   batch_size=batch_size, predictive_scanning_threshold=predictive_scanning_threshold,
@@ -122,7 +122,7 @@ def _run_scan(event: Any, reco_algo: str | None, nsides: str | None, output_dir:
         checkpoint_interval_s=s.checkpoint_interval_s or None,
     )
     try:
-        transport = (EmbeddedTransport(s.workers, s.task_time_limit_s, s.max_attempts) if broker is None
+        transport = (ProcessTransport(s.workers, s.task_time_limit_s, s.max_attempts) if broker is None
                      else _broker_server_transport(s))
         server = ScanServer(event, config, transport)
         if s.skydriver_address:
@@ -141,12 +141,22 @@ def _run_scan(event: Any, reco_algo: str | None, nsides: str | None, output_dir:
 
 
 def _broker_server_transport(s: Settings) -> Any:
-    from skymap_scanner.transport import make_server_transport
+    from skymap_scanner.transport import create_server_transport
 
     if not s.broker_url or not s.scan_id:
         raise click.UsageError("the server needs --broker URL (or SKYSCAN_BROKER_URL) and --scan-id ID "
                                "(or SKYSCAN_SCAN_ID): clients find the scan by them")
-    return make_server_transport(s)
+    return create_server_transport(s.broker_url, broker=_broker_config(s))
+
+
+
+def _broker_config(s: Settings) -> Any:
+    """Broker URL, credentials and TLS files from the settings (``SKYSCAN_BROKER_*``)."""
+    from skymap_scanner.transport import BrokerConfig
+
+    password = s.broker_password.get_secret_value() if s.broker_password else None
+    return BrokerConfig(s.broker_url or "", s.broker_username, password, s.broker_tls_ca_file,
+                        s.broker_tls_cert_file, s.broker_tls_key_file, s.nats_ack_wait_s)
 
 
 def _print_summary(outcome: Any) -> None:
@@ -293,7 +303,7 @@ def client(broker: str | None, scan_id: str | None, task_time_limit: float | Non
     import asyncio
 
     from skymap_scanner.client.loop import ClientOptions, default_name, serve_scan
-    from skymap_scanner.transport import broker_config, make_client_session
+    from skymap_scanner.transport import create_client_session
 
     s = _settings(broker_url=broker, scan_id=scan_id, task_time_limit_s=task_time_limit, max_attempts=max_attempts,
                   client_startup_timeout_s=startup_timeout, client_shutdown_grace_s=shutdown_grace)
@@ -305,7 +315,7 @@ def client(broker: str | None, scan_id: str | None, task_time_limit: float | Non
                             max_attempts=s.max_attempts, startup_timeout_s=s.client_startup_timeout_s,
                             shutdown_grace_s=s.client_shutdown_grace_s)
     try:
-        stats = asyncio.run(serve_scan(make_client_session(broker_config(s), s.scan_id), options))
+        stats = asyncio.run(serve_scan(create_client_session(_broker_config(s), s.scan_id), options))
     except Exception as e:  # noqa: BLE001 - a worker ends with one line and exit code 1
         LOGGER.debug("client failed", exc_info=True)
         raise click.ClickException(f"scan {s.scan_id}: {type(e).__name__}: {e}") from None
