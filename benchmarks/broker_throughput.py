@@ -25,11 +25,10 @@ import time
 import uuid
 from pathlib import Path
 
-from skymap_scanner.config import Settings
 from skymap_scanner.event.synthetic import synthetic_event
 from skymap_scanner.pixels.choose import NSideProgression
 from skymap_scanner.server.scan import ScanConfig, ScanServer
-from skymap_scanner.transport import ServerTransport, make_server_transport
+from skymap_scanner.transport import ServerTransport, create_server_transport
 from skymap_scanner.transport.broker import redact
 from skymap_scanner.transport.messages import decode_result
 from skymap_scanner.transport.startup import Startup
@@ -85,7 +84,7 @@ def rates(arrivals: list[tuple[float, str, int]], n_clients: int) -> tuple[float
 def run_scan(url: str, n_clients: int, nsides: str, batch_size: int) -> dict[str, float | int]:
     scan_id = f"bench-{uuid.uuid4().hex[:8]}"
     clients = start_clients(url, scan_id, n_clients)
-    transport = TimingTransport(make_server_transport(Settings(broker_url=url)))
+    transport = TimingTransport(create_server_transport(url))
     with tempfile.TemporaryDirectory() as out:
         config = ScanConfig(reco_algo="dummy", progression=NSideProgression.parse(nsides), output_dir=Path(out),
                             scan_id=scan_id, progress_bar=False, batch_size=batch_size, idle_timeout_s=120,

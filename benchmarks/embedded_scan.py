@@ -24,8 +24,8 @@ from skymap_scanner.event.synthetic import synthetic_event
 from skymap_scanner.pixels.choose import NSideProgression
 from skymap_scanner.pixels.types import RecoPixelFinal, RecoPixelVariation, SentPixelVariation
 from skymap_scanner.server.scan import ScanConfig, ScanServer
-from skymap_scanner.transport.embedded import EmbeddedTransport
 from skymap_scanner.transport.messages import Result, encode_result
+from skymap_scanner.transport.processes import ProcessTransport
 
 
 def deep_size(obj: object) -> int:
@@ -43,7 +43,7 @@ def time_scan(workers: int, batch_size: int | None) -> dict[str, float]:
                             output_dir=Path(out), progress_bar=False, batch_size=batch_size,
                             progress_interval_s=5, result_interval_s=10)
         start = time.perf_counter()
-        with EmbeddedTransport(workers) as transport:
+        with ProcessTransport(workers) as transport:
             outcome = ScanServer(event, config, transport).run()
         wall = time.perf_counter() - start
         npz_bytes = outcome.npz_path.stat().st_size

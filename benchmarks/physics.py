@@ -52,7 +52,7 @@ from skymap_scanner.server.scan import ScanConfig, ScanOutcome, ScanServer
 from skymap_scanner.server.seeds import build_variations
 from skymap_scanner.simulation import SimulationConfig, simulate_event
 from skymap_scanner.sky import angular_distance, dir_to_equa
-from skymap_scanner.transport.embedded import EmbeddedTransport
+from skymap_scanner.transport.processes import ProcessTransport
 
 LOGGER = logging.getLogger("benchmarks.physics")
 
@@ -115,7 +115,7 @@ def scan(event: Event, args: argparse.Namespace, output_dir: Path) -> tuple[Scan
                         refine_seed=args.refine_seed, progress_bar=False, shuffle_seed=0, checkpoint_interval_s=None,
                         progress_interval_s=60.0, result_interval_s=600.0)
     start = time.perf_counter()
-    with EmbeddedTransport(args.workers) as transport:
+    with ProcessTransport(args.workers) as transport:
         server = ScanServer(event, config, transport)
         outcome = server.run()
     return server, outcome, time.perf_counter() - start

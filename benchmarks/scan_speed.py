@@ -32,7 +32,7 @@ from skymap_scanner.io.events import load_event
 from skymap_scanner.pixels.choose import NSideProgression
 from skymap_scanner.server.scan import ScanConfig, ScanServer
 from skymap_scanner.sky import angular_distance, dir_to_equa
-from skymap_scanner.transport.embedded import EmbeddedTransport
+from skymap_scanner.transport.processes import ProcessTransport
 
 REFERENCE_SCANS = Path(__file__).resolve().parents[2] / "shared" / "data" / "reference" / "full_scans"
 
@@ -57,7 +57,7 @@ def run(event: Event, reco: str, nsides: str, workers: int, options: dict[str, s
         load_start = os.getloadavg()[0]
         cpu_start = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.monotonic()
-        with EmbeddedTransport(workers) as transport:
+        with ProcessTransport(workers) as transport:
             outcome = ScanServer(event, config, transport).run()
         wall = time.monotonic() - start
         cpu_end = resource.getrusage(resource.RUSAGE_CHILDREN)

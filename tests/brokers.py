@@ -31,8 +31,8 @@ import pytest
 from skymap_scanner.api import ScanResult, scan
 from skymap_scanner.event.model import Event
 from skymap_scanner.settings import Settings
-from skymap_scanner.transport.base import ServerTransport
-from skymap_scanner.transport.broker import BrokerConfig, BrokerServerTransport
+from skymap_scanner.transport import ServerTransport, create_server_transport
+from skymap_scanner.transport.broker import BrokerConfig
 from skymap_scanner.transport.messages import MessageError, decode_result, decode_task
 from skymap_scanner.transport.startup import Startup
 
@@ -164,13 +164,9 @@ def broker_url(request: pytest.FixtureRequest) -> str:
 
 
 # -- scans over a broker, driven from a test ----------------------------------------------------
-def server_transport(url: str, ack_wait_s: float = 2.0) -> BrokerServerTransport:
+def server_transport(url: str, ack_wait_s: float = 2.0) -> ServerTransport:
     """The server side for ``url`` (NATS redelivers after ``ack_wait_s``: keep it short in tests)."""
-    from skymap_scanner.transport.nats import NatsServerTransport
-    from skymap_scanner.transport.rabbitmq import RabbitMQServerTransport
-
-    config = BrokerConfig(url, ack_wait_s=ack_wait_s)
-    return RabbitMQServerTransport(config) if config.backend == "rabbitmq" else NatsServerTransport(config)
+    return create_server_transport(url, broker=BrokerConfig(url, ack_wait_s=ack_wait_s))
 
 
 def start_client(url: str, scan_id: str, log: Path, *args: str) -> subprocess.Popen:

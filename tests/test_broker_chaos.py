@@ -1,5 +1,5 @@
 """Chaos: a dummy 8/64/512 scan through a real broker with 4 clients, 2 of them SIGKILLed mid-scan
-and replaced, and duplicate results injected, must end with the embedded run's result (llh per pixel),
+and replaced, and duplicate results injected, must end with the local worker processes' result (llh per pixel),
 no pixel lost, the duplicates counted and ignored."""
 
 import asyncio
@@ -14,10 +14,10 @@ import pytest
 from brokers import ServerThread, start_client
 
 from skymap_scanner.api import scan
-from skymap_scanner.client.runner import TaskRunner
 from skymap_scanner.event.synthetic import synthetic_event
 from skymap_scanner.settings import Settings
-from skymap_scanner.transport import BrokerConfig, make_client_session
+from skymap_scanner.transport import BrokerConfig, create_client_session
+from skymap_scanner.transport.worker import TaskRunner
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow, pytest.mark.timeout(150)]
 NSIDES = "8:0 64:12 512:24"
@@ -43,7 +43,7 @@ def embedded_reference(tmp_path_factory):
 
 async def duplicating_client(url, scan_id, n_tasks):
     """A client that publishes every result twice (then stops after ``n_tasks`` tasks)."""
-    session = make_client_session(BrokerConfig(url), scan_id)
+    session = create_client_session(BrokerConfig(url), scan_id)
     await session.open()
     runner = TaskRunner(await session.wait_startup(30), "duplicator")
     await session.start_consuming()

@@ -21,9 +21,8 @@ from brokers import (
 from nats.errors import MaxPayloadError
 
 from skymap_scanner.event.synthetic import synthetic_event
-from skymap_scanner.pixels.choose import NSideProgression
 from skymap_scanner.pixels.types import PixelVariation
-from skymap_scanner.transport import BrokerConfig, TransportError, make_client_session
+from skymap_scanner.transport import BrokerConfig, TransportError, create_client_session
 from skymap_scanner.transport.messages import Result, Task, decode_result, decode_task, encode_result, encode_task
 from skymap_scanner.transport.nats import NatsServerTransport
 from skymap_scanner.transport.startup import Startup
@@ -41,7 +40,7 @@ def variation(pixel, nside=8):
 
 
 async def _with_session(url, scan_id, action):
-    session = make_client_session(BrokerConfig(url), scan_id)
+    session = create_client_session(BrokerConfig(url), scan_id)
     await session.open()
     try:
         return await action(session)
@@ -155,7 +154,7 @@ def test_tasks_of_dead_clients_are_split_or_given_up(broker_url, tmp_path):
                     encode_task(Task(scan_id, "pair", 1, [variation(5), variation(6)]))])
 
     async def take_and_die(session):  # two clients each take a task and vanish without acking
-        other = make_client_session(BrokerConfig(broker_url), scan_id)
+        other = create_client_session(BrokerConfig(broker_url), scan_id)
         await other.open()
         for s in (session, other):
             await s.wait_startup(10)
@@ -259,7 +258,7 @@ def test_tls_with_a_ca_file(nats_tls):
         transport.start(Startup.create(scan_id, "dummy", EVENT))
 
         async def startup_over_tls():
-            session = make_client_session(BrokerConfig(url, tls_ca_file=cert), scan_id)
+            session = create_client_session(BrokerConfig(url, tls_ca_file=cert), scan_id)
             await session.open()
             try:
                 return await session.wait_startup(10)

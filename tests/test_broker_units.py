@@ -1,29 +1,46 @@
-"""Broker transports without a broker: URL → backend, names from scan ids, credentials, TLS settings,
-the attempt bookkeeping of the client loop."""
+"""Transports without a broker: spec/URL → backend, names from scan ids, credentials, TLS settings,
+the retry policy."""
 
 import pytest
-
-from skymap_scanner.client.loop import retry_or_give_up
 from skymap_scanner.config import Settings
+
 from skymap_scanner.pixels.types import PixelVariation
-from skymap_scanner.transport import BrokerConfig, TransportError, make_server_transport
+from skymap_scanner.transport import BrokerConfig, TransportError, create_server_transport
 from skymap_scanner.transport.broker import check_scan_id, done_marker, parse_control
-from skymap_scanner.transport.embedded import EmbeddedTransport
+from skymap_scanner.transport.inprocess import InProcessTransport
 from skymap_scanner.transport.messages import Task
 from skymap_scanner.transport.nats import NatsServerTransport, StreamNames
+from skymap_scanner.transport.processes import ProcessTransport
 from skymap_scanner.transport.rabbitmq import QueueNames, RabbitMQServerTransport
+from skymap_scanner.transport.retry import retry_or_give_up
 from skymap_scanner.transport.startup import Startup, StartupError
 
 
-@pytest.mark.parametrize(("url", "cls"), [
-    (None, EmbeddedTransport),
+@pytest.mark.parametrize(("spec", "cls"), [
+    ("processes", ProcessTransport),
+    ("inprocess", InProcessTransport),
     ("amqp://guest:guest@127.0.0.1:5672/", RabbitMQServerTransport),
     ("amqps://broker.example.org/", RabbitMQServerTransport),
     ("nats://127.0.0.1:4222", NatsServerTransport),
     ("tls://broker.example.org:4222", NatsServerTransport),
 ])
-def test_backend_is_chosen_by_url(url, cls):
-    assert type(make_server_transport(Settings(broker_url=url, workers=1))) is cls
+def test_backend_is_chosen_by_spec(spec, cls):
+    assert type(create_server_transport(spec)) is cls
+
+
+def test_bad_spec_or_mismatched_broker_is_rejected():
+    with pytest.raises(TransportError, match="'processes', 'inprocess' or a broker URL"):
+        create_server_transport("threads")
+    with pytest.raises(TransportError, match="differ"):
+        create_server_transport("nats://a:4222", broker=BrokerConfig("nats://b:4222"))
+
+
+def test_missing_broker_library_names_the_extra(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "nats", None)  # import nats -> ImportError
+    with pytest.raises(TransportError, match=r"pip install 'skymap-scanner\[broker\]'"):
+        create_server_transport("nats://127.0.0.1:4222")
 
 
 def test_bad_broker_url_is_rejected():

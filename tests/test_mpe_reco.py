@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from skyreader import SkyScanResult
 
+from skymap_scanner.api import scan
 from skymap_scanner.event.synthetic import synthetic_event
 from skymap_scanner.fit import DomHits, TrackFitter
 from skymap_scanner.io.events import load_event
 from skymap_scanner.pixels.types import PixelVariation
-from skymap_scanner.api import scan
 from skymap_scanner.recos import get_reco_class
 from skymap_scanner.recos.mpe_pandel import MpePandel, MpePandelOptions, cylinder_variations
 from skymap_scanner.server.seeds import rotation_to

@@ -113,9 +113,9 @@ def simulate(energy_gev: float = 1e5, zenith_deg: float | None = None, azimuth_d
 
 
 def scan(event: Event | str | Path, reco: str | None = None, nsides: str | None = None, *,
-         workers: int | None = None, transport: str | ServerTransport | None = None, output_dir: str | Path | None = None,
-         resume: bool | None = None, progress: bool | None = None, settings: Settings | None = None,
-         reporter: RestReporter | None = None, **reco_options: Any) -> ScanResult:
+         workers: int | None = None, transport: str | ServerTransport | None = None,
+         output_dir: str | Path | None = None, resume: bool | None = None, progress: bool | None = None,
+         settings: Settings | None = None, reporter: RestReporter | None = None, **reco_options: Any) -> ScanResult:
     """Scan ``event`` (an :class:`~skymap_scanner.event.model.Event` or a file for
     :func:`~skymap_scanner.io.events.load_event`) and return the result.
 

@@ -15,8 +15,8 @@ from typing import Any
 import click
 
 from skymap_scanner.__version__ import __version__
-from skymap_scanner.settings import CLI_OUTPUT_DIR, Settings, SettingsError, load_settings
 from skymap_scanner.event.model import EventError
+from skymap_scanner.settings import CLI_OUTPUT_DIR, Settings, SettingsError, load_settings
 
 LOGGER = logging.getLogger("skymap_scanner")
 

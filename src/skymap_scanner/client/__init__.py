@@ -1,1 +1,1 @@
-"""Client side: turn task messages into result messages with a reco algorithm."""
+"""Broker client: the client loop (``loop``), built on the transport package's sessions and worker process."""

@@ -7,9 +7,9 @@ Attempts are counted in the task message (``Task.attempt``) plus the broker's co
 unacknowledged deliveries. A delivery that was delivered before (its client died holding it) is
 not fitted again as it is: its variations are re-published as single-variation tasks with the next
 attempt number, so that a poison pixel fails alone — or, after ``max_attempts``, answered with a
-result that reports every variation as failed, so the scan always ends. A fit that crashes the reco
-process or exceeds the task time limit counts as a failed attempt the same way. A reco that raises
-is not retried: the runner reports those variations as failed.
+result that reports every variation as failed, so the scan always ends (``transport.retry``). A
+fit that crashes the reco process or exceeds the task time limit counts as a failed attempt the
+same way. A reco that raises is not retried: the runner reports those variations as failed.
 
 SIGTERM/SIGINT: take no new task, finish the current one within the grace time, or else kill it
 and hand the task back to the queue (re-published with the same attempt number, then acknowledged).
@@ -26,17 +26,10 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
-from skymap_scanner.client.reco_process import RecoProcess
-from skymap_scanner.client.session import ClientSession, Delivery
-from skymap_scanner.transport.messages import (
-    Failure,
-    MessageError,
-    Result,
-    Task,
-    decode_task,
-    encode_result,
-    encode_task,
-)
+from skymap_scanner.transport.messages import MessageError, Task, decode_task, encode_result, encode_task
+from skymap_scanner.transport.retry import retry_or_give_up
+from skymap_scanner.transport.session import ClientSession, Delivery
+from skymap_scanner.transport.worker import WorkerProcess
 
 LOGGER = logging.getLogger(__name__)
 
@@ -57,18 +50,6 @@ class ClientOptions:
     startup_timeout_s: float = 600.0
     shutdown_grace_s: float = 30.0
     poll_s: float = 0.5
-
-
-def retry_or_give_up(task: Task, failed_attempt: int, max_attempts: int, reason: str,
-                     worker: str) -> tuple[list[Task], Result | None]:
-    """After attempt ``failed_attempt`` of ``task`` failed: single-variation retries with the next
-    attempt number, or (attempts used up) a result reporting every variation as failed."""
-    if failed_attempt >= max_attempts:
-        failures = [Failure(v.id_tuple, f"{reason} (after {failed_attempt} attempts)") for v in task.items]
-        return [], Result(task.scan_id, task.task_id, worker, 0.0, [], failures)
-    retries = [Task(task.scan_id, f"{task.task_id}.r{failed_attempt}.{k}", failed_attempt + 1, [item])
-               for k, item in enumerate(task.items)]
-    return retries, None
 
 
 class ScanClient:
@@ -116,7 +97,7 @@ class ScanClient:
         return self.stats
 
     async def _serve(self, startup_json: bytes) -> None:
-        reco = RecoProcess(startup_json, self.options.name)
+        reco = WorkerProcess(self.options.name, startup_json, die_with_parent=True)
         await reco.start()
         try:
             await self.session.start_consuming()
@@ -153,7 +134,7 @@ class ScanClient:
         await self._ack(delivery)
         return None
 
-    async def _handle(self, delivery: Delivery, reco: RecoProcess) -> None:
+    async def _handle(self, delivery: Delivery, reco: WorkerProcess) -> None:
         task = await self._accept(delivery)
         if task is None:
             return

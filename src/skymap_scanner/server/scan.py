@@ -16,7 +16,7 @@ from skymap_scanner.server.collector import Collector
 from skymap_scanner.server.identity import scan_identity
 from skymap_scanner.server.plan import ScanPlan
 from skymap_scanner.server.progress import Progress
-from skymap_scanner.server.recorder import FinalRecord, RecordIntervals, Recorder
+from skymap_scanner.server.recorder import FinalRecord, Recorder, RecordIntervals
 from skymap_scanner.server.reporting import RestReporter
 from skymap_scanner.server.rounds import LoopSettings, ScanLoop
 from skymap_scanner.transport.base import ServerTransport

@@ -1,68 +1,82 @@
 """Transports between the scan server and its clients: one small interface, several backends.
 
-``embedded`` runs local worker processes (the default, no broker needed); the broker backends
-(RabbitMQ: ``amqp://``/``amqps://``, NATS JetStream: ``nats://``/``tls://``) implement the same
-:class:`ServerTransport`, and their clients share one loop (``skymap_scanner.client.loop``).
-Backends are imported on demand: the broker libraries are an optional extra.
+Server side (:class:`ServerTransport`), chosen by :func:`create_server_transport`:
+
+- ``"processes"``: local worker processes (:class:`~.processes.ProcessTransport`, the default);
+- ``"inprocess"``: the tasks run in the calling process (:class:`~.inprocess.InProcessTransport`);
+- a broker URL: RabbitMQ (``amqp://``, ``amqps://``) or NATS JetStream (``nats://``, ``tls://``).
+
+Broker clients get a :class:`~.session.ClientSession` from :func:`create_client_session`; the
+client loop (``skymap_scanner.client.loop``) is the same for every broker. Backends are imported on
+demand: the broker libraries are an optional extra.
 """
 
 from __future__ import annotations
 
+import importlib
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from skymap_scanner.transport.base import ServerTransport, TransportError
-from skymap_scanner.transport.broker import BrokerConfig, backend_of
+from skymap_scanner.transport.broker import BrokerConfig, backend_of, redact
 
 if TYPE_CHECKING:
-    from skymap_scanner.client.session import ClientSession
-    from skymap_scanner.config import Settings
+    from skymap_scanner.transport.session import ClientSession
 
-__all__ = ["BrokerConfig", "ServerTransport", "TransportError", "broker_config", "make_client_session",
-           "make_server_transport"]
-
-
-def broker_config(settings: Settings) -> BrokerConfig:
-    """Broker URL, credentials and TLS files from the settings (``SKYSCAN_BROKER_*``)."""
-    if not settings.broker_url:
-        raise TransportError("no broker URL: pass --broker or set SKYSCAN_BROKER_URL")
-    password = settings.broker_password.get_secret_value() if settings.broker_password else None
-    return BrokerConfig(settings.broker_url, settings.broker_username, password, settings.broker_tls_ca_file,
-                        settings.broker_tls_cert_file, settings.broker_tls_key_file, settings.nats_ack_wait_s)
+__all__ = ["BrokerConfig", "ServerTransport", "TransportError", "create_client_session",
+           "create_server_transport"]
 
 
-def _require(module: str) -> None:
+@dataclass(frozen=True)
+class _Backend:
+    library: str
+    module: str
+    server: str
+    session: str
+
+
+#: broker backends by ``backend_of(url)`` (URL scheme: amqp, amqps → rabbitmq; nats, tls → nats)
+_BACKENDS = {
+    "rabbitmq": _Backend("aio_pika", "skymap_scanner.transport.rabbitmq", "RabbitMQServerTransport",
+                         "RabbitMQClientSession"),
+    "nats": _Backend("nats", "skymap_scanner.transport.nats", "NatsServerTransport", "NatsClientSession"),
+}
+
+
+def _broker_class(url: str, kind: str) -> type:
+    backend = _BACKENDS[backend_of(url)]
     try:
-        __import__(module)
+        importlib.import_module(backend.library)
     except ImportError:
-        raise TransportError(f"the broker transports need {module}: pip install 'skymap-scanner[broker]'") from None
+        raise TransportError(f"the broker transports need {backend.library}: "
+                             "pip install 'skymap-scanner[broker]'") from None
+    return getattr(importlib.import_module(backend.module), getattr(backend, kind))
 
 
-def make_server_transport(settings: Settings) -> ServerTransport:
-    """The transport the settings ask for: a broker's when a broker URL is set, else embedded workers."""
-    if not settings.broker_url:
-        from skymap_scanner.transport.embedded import EmbeddedTransport
+def create_server_transport(spec: str = "processes", *, workers: int = 1, task_time_limit_s: float | None = None,
+                            max_attempts: int = 3, broker: BrokerConfig | None = None) -> ServerTransport:
+    """The server's transport for ``spec``: ``"processes"`` (``workers`` local worker processes),
+    ``"inprocess"`` or a broker URL (``broker``: its credentials and TLS files, default
+    ``BrokerConfig(url=spec)``). ``task_time_limit_s`` [s] and ``max_attempts`` apply to the local
+    transports; broker clients have their own (``ClientOptions``)."""
+    if spec == "processes":
+        from skymap_scanner.transport.processes import ProcessTransport
 
-        return EmbeddedTransport(settings.workers, settings.task_time_limit_s, settings.max_attempts)
-    config = broker_config(settings)
-    if config.backend == "rabbitmq":
-        _require("aio_pika")
-        from skymap_scanner.transport.rabbitmq import RabbitMQServerTransport
+        return ProcessTransport(workers, task_time_limit_s, max_attempts)
+    if spec == "inprocess":
+        from skymap_scanner.transport.inprocess import InProcessTransport
 
-        return RabbitMQServerTransport(config)
-    _require("nats")
-    from skymap_scanner.transport.nats import NatsServerTransport
+        return InProcessTransport(max_attempts)
+    if "://" not in spec:
+        raise TransportError(f"transport {redact(spec)!r}: use 'processes', 'inprocess' or a broker URL")
+    config = broker if broker is not None else BrokerConfig(spec)
+    if config.url != spec:
+        raise TransportError(f"transport {redact(spec)!r} and broker URL {config.redacted_url!r} differ")
+    transport: ServerTransport = _broker_class(spec, "server")(config)
+    return transport
 
-    return NatsServerTransport(config)
 
-
-def make_client_session(config: BrokerConfig, scan_id: str) -> ClientSession:
-    """A client's session with the broker named by ``config.url``."""
-    if backend_of(config.url) == "rabbitmq":
-        _require("aio_pika")
-        from skymap_scanner.transport.rabbitmq import RabbitMQClientSession
-
-        return RabbitMQClientSession(config, scan_id)
-    _require("nats")
-    from skymap_scanner.transport.nats import NatsClientSession
-
-    return NatsClientSession(config, scan_id)
+def create_client_session(config: BrokerConfig, scan_id: str) -> ClientSession:
+    """A client's session with scan ``scan_id`` on the broker named by ``config.url``."""
+    session: ClientSession = _broker_class(config.url, "session")(config, scan_id)
+    return session

@@ -35,7 +35,6 @@ from nats.js.api import AckPolicy, ConsumerConfig, ObjectStoreConfig, RetentionP
 from nats.js.errors import BadRequestError, BucketNotFoundError, NotFoundError, ObjectNotFoundError
 from nats.js.object_store import ObjectStore
 
-from skymap_scanner.client.session import ClientSession, Delivery
 from skymap_scanner.transport.broker import (
     PUBLISH_WINDOW,
     BrokerConfig,
@@ -44,6 +43,7 @@ from skymap_scanner.transport.broker import (
     done_marker,
     parse_control,
 )
+from skymap_scanner.transport.session import ClientSession, Delivery
 from skymap_scanner.transport.startup import Startup
 
 LOGGER = logging.getLogger(__name__)

@@ -29,7 +29,6 @@ import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage, AbstractQueue
 from aio_pika.exceptions import ChannelNotFoundEntity, PublishError
 
-from skymap_scanner.client.session import ClientSession, Delivery
 from skymap_scanner.transport.broker import (
     PUBLISH_WINDOW,
     BrokerConfig,
@@ -38,6 +37,7 @@ from skymap_scanner.transport.broker import (
     done_marker,
     parse_control,
 )
+from skymap_scanner.transport.session import ClientSession, Delivery
 from skymap_scanner.transport.startup import Startup
 
 LOGGER = logging.getLogger(__name__)

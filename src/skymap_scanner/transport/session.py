@@ -1,4 +1,5 @@
-"""What the client loop needs from a broker: one small asyncio interface, one class per broker."""
+"""What the client loop needs from a broker: one small asyncio interface, one class per broker
+(RabbitMQ, NATS, in memory)."""
 
 from __future__ import annotations
 
