@@ -38,7 +38,7 @@ def test_predicted_total_uses_upstream_estimates_until_sent():
 
 
 def test_rate_and_eta_from_arrivals(clock):
-    p = Progress(META, PROGRESSION, 1, "s", "dummy")
+    p = Progress(META, PROGRESSION, 1, "s", "dummy", start=clock.t)
     c = Collector(1, PROGRESSION.nsides)
     c.register_sent([SentPixelVariation(8, i, 0) for i in range(768)])
     assert p.rate(c) is None
@@ -58,7 +58,7 @@ def test_rate_and_eta_from_arrivals(clock):
 
 
 def test_finished_scan_has_no_eta(clock):
-    p = Progress(META, NSideProgression.parse("8:0"), 1, "s", "dummy")
+    p = Progress(META, NSideProgression.parse("8:0"), 1, "s", "dummy", start=clock.t)
     c = Collector(1, [8])
     c.register_sent([SentPixelVariation(8, 0, 0)])
     c.collect(RecoPixelVariation(8, 0, 0, 1.0, 0, 0, 0, 0, 0, 0, 0), (8, 0, 0))

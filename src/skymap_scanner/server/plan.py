@@ -96,6 +96,6 @@ class ScanPlan:
         collected nside there (from its parent's best fit); every variation's result."""
         nside = max(collected) if collected else self.first_nside
         items = self.requests([(nside, pixel_of_radec(nside, ra, dec))], collected)
-        zenith, azimuth = (float(a) for a in equa_to_dir(np.array([ra]), np.array([dec]), self.event.metadata.mjd))
+        zenith, azimuth = (float(a[0]) for a in equa_to_dir(np.array([ra]), np.array([dec]), self.event.metadata.mjd))
         items = [dataclasses.replace(v, ra=ra, dec=dec, zenith=zenith, azimuth=azimuth) for v in items]
         return (reco or self.reco()).reconstruct(items)
