@@ -20,14 +20,13 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
+from skymap_scanner.api import scan
 from skymap_scanner.event.synthetic import synthetic_event
-from skymap_scanner.pixels.choose import NSideProgression
-from skymap_scanner.server.scan import ScanConfig, ScanServer
+from skymap_scanner.settings import Settings
 from skymap_scanner.transport import ServerTransport, create_server_transport
 from skymap_scanner.transport.broker import redact
 from skymap_scanner.transport.messages import decode_result
@@ -85,17 +84,15 @@ def run_scan(url: str, n_clients: int, nsides: str, batch_size: int) -> dict[str
     scan_id = f"bench-{uuid.uuid4().hex[:8]}"
     clients = start_clients(url, scan_id, n_clients)
     transport = TimingTransport(create_server_transport(url))
-    with tempfile.TemporaryDirectory() as out:
-        config = ScanConfig(reco_algo="dummy", progression=NSideProgression.parse(nsides), output_dir=Path(out),
-                            scan_id=scan_id, progress_bar=False, batch_size=batch_size, idle_timeout_s=120,
-                            progress_interval_s=30, result_interval_s=60)
-        with transport:
-            outcome = ScanServer(synthetic_event(seed=7), config, transport).run()
+    settings = Settings(scan_id=scan_id, batch_size=batch_size, idle_timeout_s=120)
+    with transport:
+        result = scan(synthetic_event(seed=7), "dummy", nsides, transport=transport, progress=False, settings=settings)
     for client in clients:
         client.wait(60)
     after_first, steady = rates(transport.arrivals, n_clients)
     wall = transport.arrivals[-1][0] - transport.started
-    return {"clients": n_clients, "variations": outcome.collector.n_received, "tasks": len(transport.arrivals),
+    done = result.manifest["progress"]["tallies"]["overall"]["variations_done"]
+    return {"clients": n_clients, "variations": done, "tasks": len(transport.arrivals),
             "wall_s": round(wall, 2), "rate_after_first": round(after_first, 1), "steady_rate": round(steady, 1)}
 
 

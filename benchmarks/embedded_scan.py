@@ -20,12 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
+from skymap_scanner.api import scan
 from skymap_scanner.event.synthetic import synthetic_event
-from skymap_scanner.pixels.choose import NSideProgression
 from skymap_scanner.pixels.types import RecoPixelFinal, RecoPixelVariation, SentPixelVariation
-from skymap_scanner.server.scan import ScanConfig, ScanServer
+from skymap_scanner.settings import Settings
 from skymap_scanner.transport.messages import Result, encode_result
-from skymap_scanner.transport.processes import ProcessTransport
 
 
 def deep_size(obj: object) -> int:
@@ -39,19 +38,17 @@ def deep_size(obj: object) -> int:
 def time_scan(workers: int, batch_size: int | None) -> dict[str, float]:
     event = synthetic_event(seed=7)
     with tempfile.TemporaryDirectory() as out:
-        config = ScanConfig(reco_algo="dummy", progression=NSideProgression.parse("8:0 64:12 512:24"),
-                            output_dir=Path(out), progress_bar=False, batch_size=batch_size,
-                            progress_interval_s=5, result_interval_s=10)
+        settings = Settings(batch_size=batch_size, progress_interval_s=5, result_interval_s=10)
         start = time.perf_counter()
-        with ProcessTransport(workers) as transport:
-            outcome = ScanServer(event, config, transport).run()
+        result = scan(event, "dummy", "8:0 64:12 512:24", workers=workers, output_dir=Path(out), progress=False,
+                      settings=settings)
         wall = time.perf_counter() - start
-        npz_bytes = outcome.npz_path.stat().st_size
-    c = outcome.collector
-    first = outcome.progress.first_result - outcome.progress.start
-    pixels = c.results.n_pixels()
+        npz_bytes = result.files["npz"].stat().st_size
+    progress = result.manifest["progress"]
+    first = progress["runtime"]["first_result_delay_s"]
+    pixels = sum(len(rows) for rows in result.skyscan.result.values())
     return {"workers": workers, "batch_size": batch_size or 64, "wall_s": wall, "pixels": pixels,
-            "variations": c.n_received, "pixels_per_s": pixels / wall,
+            "variations": progress["tallies"]["overall"]["variations_done"], "pixels_per_s": pixels / wall,
             "pixels_per_s_after_startup": pixels / max(wall - first, 1e-9),
             "result_npz_bytes_per_pixel": npz_bytes / pixels}
 

@@ -37,6 +37,8 @@ from typing import Any
 
 import numpy as np
 
+from skymap_scanner.api import ScanResult
+from skymap_scanner.api import scan as run_scan
 from skymap_scanner.event.model import Event
 from skymap_scanner.pixels.choose import NSideProgression, pixel_of_radec, radec_of_pixels
 from skymap_scanner.pixels.types import NSidesDict
@@ -48,11 +50,10 @@ from skymap_scanner.postprocess.calibration import (
     coverage,
     cross_validated_coverage,
 )
-from skymap_scanner.server.scan import ScanConfig, ScanOutcome, ScanServer
-from skymap_scanner.server.seeds import build_variations
+from skymap_scanner.server.plan import ScanPlan
+from skymap_scanner.settings import Settings
 from skymap_scanner.simulation import SimulationConfig, simulate_event
 from skymap_scanner.sky import angular_distance, dir_to_equa
-from skymap_scanner.transport.processes import ProcessTransport
 
 LOGGER = logging.getLogger("benchmarks.physics")
 
@@ -94,42 +95,35 @@ def map_llh_at(results: NSidesDict, ra: float, dec: float) -> float:
     return math.nan
 
 
-def llh_at_truth(server: ScanServer, results: NSidesDict, truth_zen_azi: tuple[float, float],
+def llh_at_truth(plan: ScanPlan, results: NSidesDict, truth_zen_azi: tuple[float, float],
                  ra: float, dec: float) -> float:
     """The reco's -lnL with the direction fixed at the truth, seeded like a finest-nside pixel there."""
-    nside = max(results)
-    pixel = (nside, pixel_of_radec(nside, ra, dec))
-    items = build_variations([pixel], results, server.config.progression.nsides[0], server.seed,
-                             server.event.metadata.mjd, server.variations, server.reco_cls.rotate_vertex,
-                             server.reco_cls.add_fallback_position)
-    zenith, azimuth = truth_zen_azi
-    items = [dataclasses.replace(v, ra=ra, dec=dec, zenith=zenith, azimuth=azimuth) for v in items]
-    reco = server.reco_cls(server.event, server.config.reco_options)
-    llh = [r.llh for r in reco.reconstruct(items) if math.isfinite(r.llh)]
+    llh = [r.llh for r in plan.fit_at(ra, dec, results, zenith_azimuth=truth_zen_azi) if math.isfinite(r.llh)]
     return min(llh) if llh else math.nan
 
 
-def scan(event: Event, args: argparse.Namespace, output_dir: Path) -> tuple[ScanServer, ScanOutcome, float]:
-    config = ScanConfig(reco_algo=args.reco, reco_options=dict(args.reco_option),
-                        progression=NSideProgression.parse(args.nsides), output_dir=output_dir,
-                        refine_seed=args.refine_seed, progress_bar=False, shuffle_seed=0, checkpoint_interval_s=None,
+def scan(event: Event, args: argparse.Namespace, output_dir: Path) -> tuple[ScanPlan, ScanResult, float]:
+    settings = Settings(refine_seed=args.refine_seed, shuffle_seed=0, checkpoint_interval_s=0,
                         progress_interval_s=60.0, result_interval_s=600.0)
     start = time.perf_counter()
-    with ProcessTransport(args.workers) as transport:
-        server = ScanServer(event, config, transport)
-        outcome = server.run()
-    return server, outcome, time.perf_counter() - start
+    result = run_scan(event, args.reco, args.nsides, workers=args.workers, output_dir=output_dir, progress=False,
+                      settings=settings, **dict(args.reco_option))
+    seconds = time.perf_counter() - start
+    first_nside = NSideProgression.parse(args.nsides).nsides[0]
+    plan = ScanPlan.build(event, args.reco, dict(args.reco_option), first_nside=first_nside,
+                          refine_seed=args.refine_seed)
+    return plan, result, seconds
 
 
 def evaluate(event: Event, args: argparse.Namespace, output_dir: Path) -> tuple[EventOutcome, Any]:
-    server, outcome, seconds = scan(event, args, output_dir)
-    results = outcome.collector.results
+    plan, outcome, seconds = scan(event, args, output_dir)
+    results = outcome.pixels
     mu = event.truth["muon"]
     ra_t, dec_t = (float(v) for v in dir_to_equa(mu.zenith, mu.azimuth, event.metadata.mjd))
     ra_b, dec_b, llh_best = best_pixel(results)
-    llh_truth = llh_at_truth(server, results, (mu.zenith, mu.azimuth), ra_t, dec_t)
+    llh_truth = llh_at_truth(plan, results, (mu.zenith, mu.azimuth), ra_t, dec_t)
     error = math.degrees(float(angular_distance(ra_t, dec_t, ra_b, dec_b)))
-    areas = contour_areas(outcome.result, WILKS) if len(outcome.result.nsides) >= 2 else {}
+    areas = contour_areas(outcome.skyscan, WILKS) if len(outcome.skyscan.nsides) >= 2 else {}
     return EventOutcome(
         name=str(event.metadata), truth_ra_deg=math.degrees(ra_t), truth_dec_deg=math.degrees(dec_t),
         best_ra_deg=math.degrees(ra_b), best_dec_deg=math.degrees(dec_b), error_deg=error,
@@ -137,7 +131,7 @@ def evaluate(event: Event, args: argparse.Namespace, output_dir: Path) -> tuple[
         two_dllh_truth_map=2.0 * (map_llh_at(results, ra_t, dec_t) - llh_best),
         n_pixels=results.n_pixels(), scan_s=seconds, charge_pe=float(event.pulses.charge.sum()),
         hit_doms=event.pulses.n_channels, areas_wilks_deg2=areas,
-    ), outcome.result
+    ), outcome.skyscan
 
 
 def events(args: argparse.Namespace) -> Iterator[Event]:

@@ -20,19 +20,17 @@ import math
 import os
 import resource
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import healpy
 import numpy as np
 
+from skymap_scanner.api import scan
 from skymap_scanner.event.model import SEED_DIRECTION, Event
 from skymap_scanner.io.events import load_event
-from skymap_scanner.pixels.choose import NSideProgression
-from skymap_scanner.server.scan import ScanConfig, ScanServer
+from skymap_scanner.settings import Settings
 from skymap_scanner.sky import angular_distance, dir_to_equa
-from skymap_scanner.transport.processes import ProcessTransport
 
 REFERENCE_SCANS = Path(__file__).resolve().parents[2] / "shared" / "data" / "reference" / "full_scans"
 
@@ -51,17 +49,14 @@ def legacy_best_fit(event: Event, folder: Path = REFERENCE_SCANS) -> tuple[float
 
 
 def run(event: Event, reco: str, nsides: str, workers: int, options: dict[str, str]) -> dict:
-    with tempfile.TemporaryDirectory() as out:
-        config = ScanConfig(reco_algo=reco, reco_options=options, progression=NSideProgression.parse(nsides),
-                            output_dir=Path(out), progress_bar=False, shuffle_seed=1)
-        load_start = os.getloadavg()[0]
-        cpu_start = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.monotonic()
-        with ProcessTransport(workers) as transport:
-            outcome = ScanServer(event, config, transport).run()
-        wall = time.monotonic() - start
-        cpu_end = resource.getrusage(resource.RUSAGE_CHILDREN)
-        manifest = outcome.progress.manifest(outcome.collector)["progress"]
+    load_start = os.getloadavg()[0]
+    cpu_start = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.monotonic()
+    result = scan(event, reco, nsides, workers=workers, progress=False, settings=Settings(shuffle_seed=1),
+                  **options)
+    wall = time.monotonic() - start
+    cpu_end = resource.getrusage(resource.RUSAGE_CHILDREN)
+    manifest = result.manifest["progress"]
     best = manifest["best_fit"]
     n_fits = manifest["tallies"]["overall"]["variations_done"]
     return {

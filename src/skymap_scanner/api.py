@@ -24,6 +24,7 @@ from skyreader import SkyScanResult
 from skymap_scanner.event.model import Event, EventMetadata
 from skymap_scanner.io.events import load_event
 from skymap_scanner.io.results import write_result
+from skymap_scanner.pixels.types import NSidesDict
 from skymap_scanner.postprocess.calibration import ContourCalibration, contour_areas, load_calibration
 from skymap_scanner.server.collector import FailedPixel
 from skymap_scanner.server.identity import default_scan_id, scan_identity
@@ -70,6 +71,8 @@ class ScanResult:
     best_fit: BestFit
     #: pixels whose every variation failed (excluded from ``skyscan``)
     failed_pixels: list[FailedPixel]
+    #: the best fit of every scanned pixel (nside -> pixel -> fit; seeds for fits at other directions)
+    pixels: NSidesDict
     #: the ``scan-manifest.json`` content (progress, settings, version)
     manifest: dict[str, Any]
     scan_id: str
@@ -184,6 +187,7 @@ def _result(outcome: ScanOutcome, meta: EventMetadata, calibration: ContourCalib
     files = {k: p for k, p in (("json", record.json_path), ("npz", record.npz_path),
                                ("manifest", record.manifest_path)) if p is not None}
     return ScanResult(skyscan=record.result, event=meta, best_fit=BestFit(**best),
-                      failed_pixels=list(outcome.collector.failed_pixels), manifest=record.manifest,
+                      failed_pixels=list(outcome.collector.failed_pixels), pixels=outcome.collector.results,
+                      manifest=record.manifest,
                       scan_id=outcome.scan_id, calibration=calibration, files=files,
                       resumed_variations=outcome.resumed_variations)

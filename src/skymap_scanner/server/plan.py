@@ -90,12 +90,16 @@ class ScanPlan:
         """A reco instance for fits in this process."""
         return self.reco_cls(self.event, self.reco_options)
 
-    def fit_at(self, ra: float, dec: float, collected: NSidesDict,
-               reco: RecoInterface | None = None) -> list[RecoPixelVariation]:
-        """Fit with the direction fixed at (``ra``, ``dec``) [rad], seeded like a pixel of the finest
-        collected nside there (from its parent's best fit); every variation's result."""
+    def fit_at(self, ra: float, dec: float, collected: NSidesDict, reco: RecoInterface | None = None,
+               zenith_azimuth: tuple[float, float] | None = None) -> list[RecoPixelVariation]:
+        """Fit with the direction fixed at (``ra``, ``dec``) [rad] (or at detector ``zenith_azimuth``
+        [rad] when given, e.g. a simulated truth), seeded like a pixel of the finest collected nside
+        there (from its parent's best fit); every variation's result."""
         nside = max(collected) if collected else self.first_nside
         items = self.requests([(nside, pixel_of_radec(nside, ra, dec))], collected)
-        zenith, azimuth = (float(a[0]) for a in equa_to_dir(np.array([ra]), np.array([dec]), self.event.metadata.mjd))
+        if zenith_azimuth is None:
+            zen, azi = equa_to_dir(np.array([ra]), np.array([dec]), self.event.metadata.mjd)
+            zenith_azimuth = float(zen[0]), float(azi[0])
+        zenith, azimuth = zenith_azimuth
         items = [dataclasses.replace(v, ra=ra, dec=dec, zenith=zenith, azimuth=azimuth) for v in items]
         return (reco or self.reco()).reconstruct(items)
