@@ -81,3 +81,50 @@ def test_refine_seed_flag_reaches_the_manifest(event_file, tmp_path):
                   "--nsides", "8:0", "--no-plot", flag)
         assert out.returncode == 0, out.stderr
         assert json.loads((out_dir / "scan-manifest.json").read_text())["scan_metadata"]["refine_seed"] is expected
+
+
+def documented_variables():
+    import re
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    texts = [repo / "README.md", *sorted((repo / "docs").glob("*.md"))]
+    return sorted({name for path in texts for name in re.findall(r"SKYSCAN_[A-Z0-9_]+[A-Z0-9]", path.read_text())})
+
+
+#: documented variables that are not scan settings: test data, the geometry table, test brokers
+NOT_SETTINGS = {"SKYSCAN_TEST_DATA", "SKYSCAN_REQUIRE_SHARED_DATA", "SKYSCAN_GEOMETRY_TABLE",
+                "SKYSCAN_TEST_RABBITMQ_URL", "SKYSCAN_TEST_NATS_URL", "SKYSCAN_TEST_OWN_BROKERS"}
+
+
+def test_every_documented_variable_is_a_setting():
+    from skymap_scanner.settings import Settings
+
+    names = documented_variables()
+    assert "SKYSCAN_CALIBRATION" in names and "SKYSCAN_PLOT" in names
+    fields = {f"SKYSCAN_{name.upper()}" for name in Settings.model_fields}
+    assert [n for n in names if n not in fields | NOT_SETTINGS] == []
+
+
+def test_plot_and_calibration_come_from_the_environment(event_file, tmp_path):
+    import os
+
+    args = ("scan", str(event_file), "--reco-algo", "dummy", "--workers", "1", "--nsides", "8:0", "64:12")
+    env = {**os.environ, "SKYSCAN_PLOT": "false"}
+    out = cli(*args, "-o", str(tmp_path / "a"), env=env)
+    assert out.returncode == 0, out.stderr
+    assert not list((tmp_path / "a").glob("*.png")) and "contour areas" not in out.stdout
+    env = {**os.environ, "SKYSCAN_CALIBRATION": "ic160427a"}
+    out = cli(*args, "-o", str(tmp_path / "b"), env=env)
+    assert out.returncode == 0, out.stderr
+    assert list((tmp_path / "b").glob("*.png")) and "contour areas (calibrated, 2ΔLLH levels 50% 22.20" in out.stdout
+
+
+def test_cli_says_when_it_resumes(event_file, tmp_path):
+    args = ("scan", str(event_file), "-o", str(tmp_path), "--reco-algo", "dummy", "--workers", "1",
+            "--nsides", "8:0", "--no-plot")
+    first = cli(*args)
+    assert first.returncode == 0 and "resumed" not in first.stdout
+    again = cli(*args)
+    assert again.returncode == 0, again.stderr
+    assert "resumed scan" in again.stdout and "768 variation(s) were not fitted again" in again.stdout

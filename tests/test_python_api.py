@@ -31,3 +31,28 @@ def test_documented_example_scans_in_process_without_writing(tmp_path):
     match = re.search(r"best fit: RA ([\d.]+) deg, Dec ([-\d.]+) deg", proc.stdout)
     assert match, proc.stdout
     assert list(work.iterdir()) == []  # nothing written
+
+
+def test_resume_only_when_asked(tmp_path):
+    from skymap_scanner import scan
+    from skymap_scanner.event.synthetic import synthetic_event
+
+    event = synthetic_event(seed=4)
+    first = scan(event, "dummy", "8:0", transport="inprocess", output_dir=tmp_path, progress=False)
+    assert first.resumed_variations == 0 and set(first.files) == {"json", "npz", "manifest"}
+    fresh = scan(event, "dummy", "8:0", transport="inprocess", output_dir=tmp_path, progress=False)
+    assert fresh.resumed_variations == 0  # the checkpoint is there, but nobody asked to resume
+    resumed = scan(event, "dummy", "8:0", transport="inprocess", output_dir=tmp_path, progress=False, resume=True)
+    assert resumed.resumed_variations == 768
+    assert resumed.best_fit == first.best_fit and resumed.scan_id == first.scan_id
+
+
+def test_in_memory_scan_writes_nothing(tmp_path, monkeypatch):
+    from skymap_scanner import scan
+    from skymap_scanner.event.synthetic import synthetic_event
+
+    monkeypatch.chdir(tmp_path)
+    result = scan(synthetic_event(seed=4), "dummy", "8:0 64:12", transport="inprocess", progress=False)
+    assert list(tmp_path.iterdir()) == [] and result.files == {}
+    assert result.best_fit.nside == 64 and result.contour_areas["90%"] > result.contour_areas["50%"] > 0
+    assert result.write(tmp_path / "out")[0].is_file()
