@@ -107,7 +107,8 @@ class MultiOrderMap:
         order = self.max_order
         start = np.left_shift(uniq_nest(self.uniq), 2 * (order - uniq_order(self.uniq)))
         sort = np.argsort(start)
-        pix = healpy.ang2pix(1 << order, np.pi / 2 - np.asarray(dec_rad), np.asarray(ra_rad), nest=True)
+        theta = np.clip(np.pi / 2 - np.asarray(dec_rad, np.float64), 0.0, np.pi)  # rounding at the poles
+        pix = healpy.ang2pix(1 << order, theta, np.asarray(ra_rad), nest=True)
         return sort[np.searchsorted(start[sort], pix, side="right") - 1]
 
 
