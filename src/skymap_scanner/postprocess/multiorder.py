@@ -40,13 +40,11 @@ def _localization_keys(summary: LocalizationSummary) -> list[tuple[str, object, 
     ]
     for name, region in summary.regions.items():
         pct = name.rstrip("%")
-        keys += [
-            (f"RA_ERR_PLUS_{pct}", region.ra_plus_deg, f"RA extent + of {name} region [deg]"),
-            (f"RA_ERR_MINUS_{pct}", region.ra_minus_deg, f"RA extent - of {name} region [deg]"),
-            (f"DEC_ERR_PLUS_{pct}", region.dec_plus_deg, f"Dec extent + of {name} region [deg]"),
-            (f"DEC_ERR_MINUS_{pct}", region.dec_minus_deg, f"Dec extent - of {name} region [deg]"),
-        ]
-    keys += [(f"CONTOUR_AREA_{name.rstrip('%')}", region.area_deg2, f"{name} credible area [deg2]")
+        keys += [(f"{coord}_ERR_{side}_{pct}", round(value, 6), f"{name} {coord} extent [deg]")
+                 for coord, side, value in (("RA", "PLUS", region.ra_plus_deg), ("RA", "MINUS", region.ra_minus_deg),
+                                            ("DEC", "PLUS", region.dec_plus_deg),
+                                            ("DEC", "MINUS", region.dec_minus_deg))]
+    keys += [(f"CONTOUR_AREA_{name.rstrip('%')}", round(region.area_deg2, 6), f"{name} area [deg2]")
              for name, region in summary.regions.items()]
     return keys
 
@@ -83,7 +81,7 @@ def multiorder_table(density: MultiOrderMap, summary: LocalizationSummary, alert
     keys += _localization_keys(summary)
     keys += [
         ("CONTOUR", summary.policy_name, "contour policy (wilks or a calibration)"),
-        ("CNTRDESC", summary.policy.description[:60], "contour policy description (start)"),
+        ("CNTRDESC", summary.policy.description[:50], "policy description"),
         ("SYSTEMAT", summary.systematic_included, "systematic uncertainties included"),
         ("SMOOTH", summary.smooth_deg or 0.0, "Gaussian smoothing sigma [deg] (0: none)"),
     ]
@@ -100,5 +98,5 @@ def write_multiorder_fits(table: Table, path: str | Path) -> Path:
         warnings.simplefilter("ignore", fits.verify.VerifyWarning)  # HIERARCH cards, shortened comments
         for key, (value, comment) in table.meta.items():
             hdu.header[key] = (value, comment)
-    fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(path, overwrite=True)
+        fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(path, overwrite=True)
     return path
