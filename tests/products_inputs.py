@@ -1,8 +1,7 @@
 """Inputs for the alert-product tests: SkyScanResults of the dummy likelihood.
 
 ``dummy_result`` builds one directly from arrays (fast, any position). ``scan_dummy_result`` is the
-ONE place that runs the real scan machinery (server + embedded transport); swap its body when the
-scan API changes.
+ONE place that runs the real scan machinery (the scan API).
 """
 
 from __future__ import annotations
@@ -58,19 +57,13 @@ def dummy_result(ra0_deg: float, dec0_deg: float, meta: EventMetadata = SIMULATE
 
 
 def scan_dummy_result(output_dir: Path) -> tuple[SkyScanResult, tuple[float, float]]:
-    """A full dummy scan (8:0 64:12 512:24) through the scan server and the embedded transport;
-    returns the result and the dummy's known minimum (RA, Dec) [deg]."""
+    """A full dummy scan (8:0 64:12 512:24) through the scan API with local worker processes; returns
+    the result as read back from its file and the dummy's known minimum (RA, Dec) [deg]."""
+    from skymap_scanner.api import scan
     from skymap_scanner.event.synthetic import synthetic_event
-    from skymap_scanner.pixels.choose import NSideProgression
     from skymap_scanner.recos.dummy import DummyOptions, known_minimum
-    from skymap_scanner.server.scan import ScanConfig, ScanServer
-    from skymap_scanner.transport.embedded import EmbeddedTransport
 
-    config = ScanConfig(reco_algo="dummy", reco_options={}, progression=NSideProgression.parse("8:0 64:12 512:24"),
-                        output_dir=output_dir, progress_interval_s=1, result_interval_s=2, shuffle_seed=1,
-                        progress_bar=False)
     event = synthetic_event(seed=2)
-    with EmbeddedTransport(2) as transport:
-        outcome = ScanServer(event, config, transport).run()
+    result = scan(event, "dummy", "8:0 64:12 512:24", workers=2, output_dir=output_dir, progress=False)
     ra, dec = known_minimum(event, DummyOptions())
-    return SkyScanResult.read_json(outcome.json_path), (math.degrees(ra), math.degrees(dec))
+    return SkyScanResult.read_json(result.files["json"]), (math.degrees(ra), math.degrees(dec))
