@@ -149,7 +149,6 @@ def _broker_server_transport(s: Settings) -> Any:
     return create_server_transport(s.broker_url, broker=_broker_config(s))
 
 
-
 def _broker_config(s: Settings) -> Any:
     """Broker URL, credentials and TLS files from the settings (``SKYSCAN_BROKER_*``)."""
     from skymap_scanner.transport import BrokerConfig
