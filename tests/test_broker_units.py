@@ -145,3 +145,21 @@ def test_inprocess_task_that_raises_is_retried_then_given_up(monkeypatch):
         ("t.r1.0", [(8, 1, 0)]), ("t.r1.1", [(8, 2, 0)])]
     assert results[0].failures[0].reason == "RuntimeError: lost (after 2 attempts)"
     assert transport.receive(0.01) == []
+
+
+def test_transport_imports_nothing_above_it():
+    import ast
+    from pathlib import Path
+
+    import skymap_scanner.transport
+
+    above = tuple(f"skymap_scanner.{m}" for m in ("client", "server", "config", "cli"))
+    for path in Path(skymap_scanner.transport.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            assert not [n for n in names if n.startswith(above)], f"{path.name} imports {names}"
