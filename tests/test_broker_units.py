@@ -111,3 +111,55 @@ def test_failed_attempt_is_split_then_given_up():
     retries, result = retry_or_give_up(retries[0], 3, 3, "time limit", "w")
     assert retries == [] and [f.id_tuple for f in result.failures] == [(8, 1, 0)]
     assert "time limit (after 3 attempts)" in result.failures[0].reason
+
+
+def test_inprocess_scan_equals_process_scan(tmp_path):
+    from skymap_scanner.event.synthetic import synthetic_event
+    from skymap_scanner.pixels.choose import NSideProgression
+    from skymap_scanner.server.scan import ScanConfig, ScanServer
+
+    def llh(spec):
+        config = ScanConfig(reco_algo="dummy", progression=NSideProgression.parse("8:0 64:4"),
+                            output_dir=tmp_path / spec, progress_bar=False, shuffle_seed=1)
+        with create_server_transport(spec, workers=2) as transport:
+            outcome = ScanServer(synthetic_event(seed=2), config, transport).run()
+        return {n: {p: r.llh for p, r in pixels.items()} for n, pixels in outcome.collector.results.items()}
+
+    assert llh("inprocess") == llh("processes")
+
+
+def test_inprocess_task_that_raises_is_retried_then_given_up(monkeypatch):
+    from skymap_scanner.event.synthetic import synthetic_event
+    from skymap_scanner.transport.messages import decode_result, encode_task
+    from skymap_scanner.transport.worker import TaskRunner
+
+    def broken(self, message):
+        raise RuntimeError("lost")
+
+    transport = InProcessTransport(max_attempts=2)
+    transport.start(Startup.create("s", "dummy", synthetic_event()))
+    monkeypatch.setattr(TaskRunner, "handle", broken)
+    transport.send([encode_task(Task("s", "t", 1, [_item(1), _item(2)]))])
+    results = [decode_result(m) for _ in range(4) for m in transport.receive(0.01)]
+    assert [(r.task_id, [f.id_tuple for f in r.failures]) for r in results] == [
+        ("t.r1.0", [(8, 1, 0)]), ("t.r1.1", [(8, 2, 0)])]
+    assert results[0].failures[0].reason == "RuntimeError: lost (after 2 attempts)"
+    assert transport.receive(0.01) == []
+
+
+def test_transport_imports_nothing_above_it():
+    import ast
+    from pathlib import Path
+
+    import skymap_scanner.transport
+
+    above = tuple(f"skymap_scanner.{m}" for m in ("client", "server", "config", "cli"))
+    for path in Path(skymap_scanner.transport.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            assert not [n for n in names if n.startswith(above)], f"{path.name} imports {names}"

@@ -38,6 +38,8 @@ class MemoryBroker:
         self.control: bytes | None = None
         self.tasks: deque[QueuedTask] = deque()
         self.results: list[bytes] = []
+        #: every task message published, by the server or by clients, in order
+        self.published: list[bytes] = []
         self.over = False
 
     def start(self, startup: Startup) -> None:
@@ -48,6 +50,7 @@ class MemoryBroker:
         """Queue a task message; ``previous`` > 0 makes it look like a redelivery of a lost task."""
         if not self.over:
             self.tasks.append(QueuedTask(body, previous))
+            self.published.append(body)
 
     def finish(self, scan_id: str) -> None:
         """End the scan: done marker instead of the startup, work queues deleted."""
