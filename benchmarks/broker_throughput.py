@@ -26,9 +26,9 @@ import uuid
 from pathlib import Path
 
 from skymap_scanner.config import Settings
-from skymap_scanner.event.synthetic import synthetic_event
 from skymap_scanner.pixels.choose import NSideProgression
 from skymap_scanner.server.scan import ScanConfig, ScanServer
+from skymap_scanner.simulation.synthetic import synthetic_event
 from skymap_scanner.transport import ServerTransport, make_server_transport
 from skymap_scanner.transport.broker import redact
 from skymap_scanner.transport.messages import decode_result

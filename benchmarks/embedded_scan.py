@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from skymap_scanner.event.synthetic import synthetic_event
 from skymap_scanner.pixels.choose import NSideProgression
 from skymap_scanner.pixels.types import RecoPixelFinal, RecoPixelVariation, SentPixelVariation
 from skymap_scanner.server.scan import ScanConfig, ScanServer
+from skymap_scanner.simulation.synthetic import synthetic_event
 from skymap_scanner.transport.embedded import EmbeddedTransport
 from skymap_scanner.transport.messages import Result, encode_result
 

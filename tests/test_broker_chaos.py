@@ -14,9 +14,9 @@ import pytest
 from brokers import ServerThread, start_client
 
 from skymap_scanner.client.runner import TaskRunner
-from skymap_scanner.event.synthetic import synthetic_event
 from skymap_scanner.pixels.choose import NSideProgression
 from skymap_scanner.server.scan import ScanConfig, ScanServer
+from skymap_scanner.simulation.synthetic import synthetic_event
 from skymap_scanner.transport import BrokerConfig, make_client_session
 from skymap_scanner.transport.embedded import EmbeddedTransport
 

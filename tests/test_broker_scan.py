@@ -20,10 +20,10 @@ from brokers import (
 )
 from nats.errors import MaxPayloadError
 
-from skymap_scanner.event.synthetic import synthetic_event
 from skymap_scanner.pixels.choose import NSideProgression
 from skymap_scanner.pixels.types import PixelVariation
 from skymap_scanner.server.scan import ScanConfig
+from skymap_scanner.simulation.synthetic import synthetic_event
 from skymap_scanner.transport import BrokerConfig, TransportError, make_client_session
 from skymap_scanner.transport.messages import Result, Task, decode_result, decode_task, encode_result, encode_task
 from skymap_scanner.transport.nats import NatsServerTransport

@@ -71,7 +71,7 @@ def test_settings_read_broker_options_from_environment(monkeypatch):
 
 
 def test_control_payload_is_startup_or_done_marker():
-    from skymap_scanner.event.synthetic import synthetic_event
+    from skymap_scanner.simulation.synthetic import synthetic_event
 
     startup = Startup.create("s1", "dummy", synthetic_event())
     assert parse_control(startup.to_json()).event_sha256 == startup.event_sha256

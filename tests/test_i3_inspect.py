@@ -9,9 +9,9 @@ from click.testing import CliRunner
 
 from skymap_scanner.cli import cli
 from skymap_scanner.event.io import write_event
-from skymap_scanner.event.synthetic import synthetic_event
 from skymap_scanner.i3.alert import read_alert_packet
 from skymap_scanner.i3.inspect import format_report, inspect_event
+from skymap_scanner.simulation.synthetic import synthetic_event
 
 GOLD = "run00136766-evt000007637140-GOLD.pkl"
 JSON_KEYS = ("run_id", "event_id", "mjd", "event_type", "npulses", "nch", "qtot")

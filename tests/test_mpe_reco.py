@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from skyreader import SkyScanResult
 
-from skymap_scanner.event.synthetic import synthetic_event
 from skymap_scanner.fit import DomHits, TrackFitter
 from skymap_scanner.io.events import load_event
 from skymap_scanner.pixels.choose import NSideProgression
@@ -15,6 +14,7 @@ from skymap_scanner.recos import get_reco_class
 from skymap_scanner.recos.mpe_pandel import MpePandel, MpePandelOptions, cylinder_variations
 from skymap_scanner.server.scan import ScanConfig, ScanServer
 from skymap_scanner.server.seeds import rotation_to
+from skymap_scanner.simulation.synthetic import synthetic_event
 from skymap_scanner.sky import angular_distance, dir_to_equa, direction_vector, equa_to_dir
 from skymap_scanner.transport.embedded import EmbeddedTransport
 

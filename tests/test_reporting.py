@@ -6,10 +6,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from skymap_scanner.event.synthetic import synthetic_event
 from skymap_scanner.pixels.choose import NSideProgression
 from skymap_scanner.server.reporting import ReportError, RestReporter, RetryPolicy
 from skymap_scanner.server.scan import ScanConfig, ScanKilledError, ScanServer
+from skymap_scanner.simulation.synthetic import synthetic_event
 from skymap_scanner.transport.embedded import EmbeddedTransport
 
 FAST = RetryPolicy(timeout_s=2.0, max_total_s=5.0, max_attempts=4, backoff_s=0.05)

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from skyreader import SkyScanResult
 
-from skymap_scanner.event.synthetic import synthetic_event
 from skymap_scanner.pixels.choose import NSideProgression
 from skymap_scanner.recos.dummy import DummyOptions, known_minimum
 from skymap_scanner.server.progress import write_manifest
 from skymap_scanner.server.scan import ScanConfig, ScanServer, ScanTimeoutError
+from skymap_scanner.simulation.synthetic import synthetic_event
 from skymap_scanner.sky import angular_distance
 from skymap_scanner.transport.embedded import EmbeddedTransport
 
