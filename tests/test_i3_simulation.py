@@ -97,8 +97,7 @@ def _direct_time(event) -> np.ndarray:
 def test_truth_times_share_the_pulses_time_frame(muongun):
     # the Q frame's TimeShift (thousands of ns) is already applied: residuals stay within ~0.5 µs
     for event in muongun:
-        keys = event.pulses.dom_keys()
-        first = np.r_[True, keys[1:] != keys[:-1]]
+        first = event.pulses.first_per_dom()
         residual = np.median((event.pulses.time - _direct_time(event))[first])
         assert 0 < residual < 600
 

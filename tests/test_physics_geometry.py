@@ -34,7 +34,7 @@ def test_direct_light_reaches_the_dom_at_the_cherenkov_angle(p, vertex, dom, t0)
     rel = dom - vertex
     d_exact = np.linalg.norm(rel - (rel @ p) * p)
     assert along == pytest.approx(rel @ p, abs=1e-9)
-    assert d == pytest.approx(math.hypot(d_exact, ch.DOM_RADIUS_M), rel=1e-12)
+    assert d == pytest.approx(math.hypot(d_exact, k.DOM_RADIUS_M), rel=1e-12)
     if d_exact < 1.0:
         return
     emission = vertex + (along - d_exact / k.TAN_CHERENKOV) * p

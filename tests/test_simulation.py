@@ -28,9 +28,7 @@ def _first_hit_residuals(event) -> tuple[np.ndarray, np.ndarray]:
     """(first-pulse time residual [ns] w.r.t. the true track's direct light, distance [m]) per DOM."""
     mu = event.truth["muon"]
     p = direction_vector(mu.zenith, mu.azimuth)
-    keys = event.pulses.dom_keys()
-    first = np.ones(len(keys), bool)
-    first[1:] = keys[1:] != keys[:-1]
+    first = event.pulses.first_per_dom()
     rel = event.hit_positions()[first] - mu.position
     along = rel @ p
     d = np.linalg.norm(rel - np.outer(along, p), axis=1)

@@ -26,6 +26,12 @@ TAN_CHERENKOV = SIN_CHERENKOV / COS_CHERENKOV
 #: t_geo = t0 + [d_t + d (n_g / sin θc - 1 / tan θc)] / c (rpdf ``cherenkov_time`` [S2][S3], physics.md §3)
 CHERENKOV_PATH_FACTOR = N_GROUP / SIN_CHERENKOV - 1.0 / TAN_CHERENKOV
 
+# -- the DOM (physics.md §7.1, muex [S9]) -------------------------------------------------------------
+#: DOM radius [m]. The fit regularises closest-approach distances as sqrt(d² + r²): below r "distance to
+#: the DOM centre" has no meaning, and the fit needs a differentiable d where a track passes through a
+#: DOM (changes t_geo by < 0.15 ns for d > 0.5 m); the simulation's light yield uses its cross-section
+DOM_RADIUS_M = 0.1651
+
 
 # -- Pandel ice parameters (rpdf/private/rpdf/geometry.cxx [S2]; physics.md §4) -----------------------
 @dataclass(frozen=True)

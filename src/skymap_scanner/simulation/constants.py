@@ -12,6 +12,7 @@ from skymap_scanner.physics.constants import (  # noqa: F401 - re-exported for t
     C_ICE_M_PER_NS,
     C_VACUUM_M_PER_NS,
     COS_CHERENKOV,
+    DOM_RADIUS_M,
     N_GROUP,
     N_PHASE,
     SIN_CHERENKOV,
@@ -55,8 +56,6 @@ HADRONIC_M = 0.15782
 MEAN_INELASTICITY = 0.25
 
 # -- light yield (muex photon-flux model, D. Chirkin, mue/private/muex/llhreco.cxx [S9]; physics.md §7.1)
-#: DOM radius [m]
-DOM_RADIUS_M = 0.1651
 #: photons per metre of bare track reaching a DOM cross-section: Cf = 2450.08 π r²
 CF = 2450.08 * math.pi * DOM_RADIUS_M**2
 #: cascade light as equivalent bare-track length [m/GeV]: 5.21 m (0.924 / ρ)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skymap_scanner.event.model import EventError, Geometry
+from skymap_scanner.event.model import EventError, Geometry, dom_key
 from skymap_scanner.simulation.constants import (
     HQE_EFFICIENCY,
     NOISE_RATE_HQE_HZ,
@@ -109,7 +109,7 @@ def icecube86_like() -> Detector:
 
 def _reorder(values: np.ndarray, string: np.ndarray, om: np.ndarray, geometry: Geometry) -> np.ndarray:
     """``values`` given in (string, om) input order, rearranged into the geometry's sorted order."""
-    order = np.searchsorted(geometry.keys(), string.astype(np.int64) * 1000 + om)
+    order = np.searchsorted(geometry.keys(), dom_key(string, om))
     out = np.empty_like(values)
     out[order] = values
     return out
