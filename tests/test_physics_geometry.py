@@ -7,9 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skymap_scanner.physics import PANDEL_H2, direct_arrival_time, dom_effective_distance, track_geometry
 from skymap_scanner.physics import cherenkov as ch
 from skymap_scanner.physics import constants as k
+from skymap_scanner.physics.cherenkov import direct_arrival_time, dom_effective_distance, track_geometry
+from skymap_scanner.physics.constants import PANDEL_H2
 
 unit = st.tuples(st.floats(-1, 1), st.floats(-1, 1), st.floats(-1, 1)).filter(lambda v: np.linalg.norm(v) > 0.1)
 point = st.tuples(*(st.floats(-600, 600),) * 3)

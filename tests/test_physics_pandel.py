@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 from numba import njit
 from scipy import integrate, special
 
-from skymap_scanner.physics import PANDEL_H2, cpandel_pdf, cpandel_sf
 from skymap_scanner.physics import pandel as pd
+from skymap_scanner.physics.constants import PANDEL_H2
+from skymap_scanner.physics.pandel import cpandel_pdf, cpandel_sf
 from skymap_scanner.physics.special import digamma, gauss_power_integral
 
 RHO, LAM = PANDEL_H2.rho_per_ns, PANDEL_H2.scattering_length_m
