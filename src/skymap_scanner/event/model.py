@@ -27,6 +27,7 @@ EVENT_TYPES = ("neutrino", "HESE", "EHE", "ESTRES", "simulated", "synthetic", "n
 #: well-known seed names
 SEED_DIRECTION = "direction"  # online fit direction (e.g. OnlineL2 SplineMPE) — pointing seed
 SEED_VERTEX = "vertex"  # vertex seed (e.g. VHESelfVeto / HESE vertex)
+VERTEX_SHAPE = "VHESelfVetoVertex"  # Particle.shape of a VHESelfVeto vertex (online or computed)
 
 
 #: a DOM's key is string * DOM_KEY_BASE + om (om < 1000 in IceCube)

@@ -16,6 +16,7 @@ from typing import Any
 from skymap_scanner.event.model import (
     SEED_DIRECTION,
     SEED_VERTEX,
+    VERTEX_SHAPE,
     Event,
     EventError,
     EventMetadata,
@@ -40,7 +41,6 @@ from skymap_scanner.io.geometry import (
     read_geometry_table,
     with_interpolated_doms,
 )
-from skymap_scanner.prepare.seed_vertex import VERTEX_SHAPE, vhe_self_veto_seed
 
 #: realtime format version → (event pulse key, online SplineMPE key); missing or unknown versions
 #: use 2021a's (icecube/skymap_scanner skymap_scanner/config.py)
@@ -203,7 +203,10 @@ def alert_geometry(packet: AlertPacket, gcd: str | Path | None = None,
 
 
 def build_event(packet: AlertPacket, geometry: Geometry) -> Event:
-    """Assemble the :class:`Event` (geometry completed for hit DOMs the source lacks)."""
+    """Assemble the :class:`Event` (geometry completed for hit DOMs the source lacks).
+
+    Seeds: the frame's fits, ``SEED_DIRECTION`` = the online SplineMPE, ``SEED_VERTEX`` = the stored
+    online vertex if any (a computed one is added in preparation, ``prepare.with_vertex_seed``)."""
     header = packet.header()
     try:
         pulses = packet.pulses().to_pulses()
@@ -218,10 +221,6 @@ def build_event(packet: AlertPacket, geometry: Geometry) -> Event:
     online = packet.online_vertex()
     if online is not None:
         seeds[online[0]] = seeds[SEED_VERTEX] = online[1]
-    else:
-        vertex = vhe_self_veto_seed(pulses, geometry)
-        if vertex is not None:
-            seeds[SEED_VERTEX] = vertex
     try:
         metadata = EventMetadata(header.run_id, header.event_id, packet.event_type(),
                                  header.start.mjd, is_real_event=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skymap_scanner.event.model import SEED_VERTEX, Event, EventError, EventMetadata, Geometry, Particle
+from skymap_scanner.event.model import Event, EventError, EventMetadata, Geometry, Particle
 from skymap_scanner.i3.errors import I3DecodeError
 from skymap_scanner.i3.files import iter_frames
 from skymap_scanner.i3.frame import Frame
@@ -26,7 +26,6 @@ from skymap_scanner.io.geometry import (
     read_geometry_table,
     with_interpolated_doms,
 )
-from skymap_scanner.prepare.seed_vertex import vhe_self_veto_seed
 
 #: pulse keys tried in order when none is given (oscNext simulation, then alert-style names)
 SIMULATION_PULSE_KEYS = ("SplitInIcePulses", "SplitUncleanedInIcePulses")
@@ -62,9 +61,6 @@ def _event(stack: FrameStack, geometry: Geometry, pulses_key: str | None, source
     geometry = with_interpolated_doms(geometry, pulses.string, pulses.om)
     seeds = {key: stack.get(key).to_particle() for key in physics.entries
              if stack.class_name(key) == "I3Particle"}
-    vertex = vhe_self_veto_seed(pulses, geometry)
-    if vertex is not None:
-        seeds[SEED_VERTEX] = vertex
     tree = stack.get("I3MCTree")
     truth, losses = truth_particles(tree) if isinstance(tree, MCTree) else ({}, None)
     try:

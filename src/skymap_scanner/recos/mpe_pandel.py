@@ -22,11 +22,11 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from skymap_scanner.event.model import SEED_VERTEX, Event
+from skymap_scanner.event.model import Event
 from skymap_scanner.fit import DomHits, MpeSettings, TrackFitter
 from skymap_scanner.physics.constants import HZ_PER_NS, JITTER_MPE_NS, NOISE_FLOOR_HZ, PANDEL_ICE
 from skymap_scanner.pixels.types import PixelVariation, RecoPixelVariation
-from skymap_scanner.prepare import online_l2_cleaning, vhe_self_veto_seed
+from skymap_scanner.prepare import online_l2_cleaning, with_vertex_seed
 from skymap_scanner.recos import RecoError, RecoInterface, RecoOptions
 from skymap_scanner.sky import direction_vector
 
@@ -72,12 +72,8 @@ class MpePandel(RecoInterface):
         cleaned = online_l2_cleaning(event.pulses, event.geometry)
         if cleaned.npulses == 0:
             raise RecoError(f"{cls.name()}: no pulse of event {event.metadata} survives the cleaning")
-        seeds = dict(event.seeds)
-        if seeds.get(SEED_VERTEX) is None or not seeds[SEED_VERTEX].has_vertex:
-            vertex = vhe_self_veto_seed(event.pulses, event.geometry)
-            if vertex is not None:
-                seeds[SEED_VERTEX] = vertex
-        return replace(event, pulses=event.pulses.select(cleaned.cleaned), seeds=seeds)
+        event = with_vertex_seed(event)
+        return replace(event, pulses=event.pulses.select(cleaned.cleaned))
 
     @classmethod
     def vertex_variations(cls, options: MpePandelOptions) -> np.ndarray:
