@@ -23,9 +23,8 @@ from pathlib import Path
 
 import meander
 import numpy as np
-from skyreader import SkyScanResult
-from skyreader.utils.areas import get_contour_areas
-from skyreader.utils.handle_map_data import extract_map
+
+from skymap_scanner.io.skyreader_api import SkyScanResult, extract_map, get_contour_areas
 
 #: calibrations measured with ``benchmarks/physics.py --write-calibration`` and shipped with the package
 SHIPPED_CALIBRATIONS = Path(__file__).parent / "calibrations"
