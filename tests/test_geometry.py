@@ -7,7 +7,7 @@ import pytest
 
 from skymap_scanner.event.model import Geometry
 from skymap_scanner.i3.alert import read_alert_packet
-from skymap_scanner.io.geometry import (
+from skymap_scanner.i3.geometry import (
     GeometryError,
     find_baseline_gcd,
     read_geometry_table,

@@ -11,8 +11,8 @@ from skymap_scanner.event.model import SEED_DIRECTION, SEED_VERTEX, VERTEX_SHAPE
 from skymap_scanner.i3.alert import read_alert_event, read_alert_packet
 from skymap_scanner.i3.errors import I3DecodeError
 from skymap_scanner.i3.frame import parse_frame
+from skymap_scanner.i3.geometry import GeometryError
 from skymap_scanner.io.events import load_event
-from skymap_scanner.io.geometry import GeometryError
 from skymap_scanner.prepare.seed_vertex import with_vertex_seed
 
 GOLDEN = {

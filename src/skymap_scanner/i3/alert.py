@@ -28,10 +28,7 @@ from skymap_scanner.i3.errors import I3DecodeError
 from skymap_scanner.i3.frame import Frame, parse_frame
 from skymap_scanner.i3.framestack import FrameStack
 from skymap_scanner.i3.gcd import GeometryDiffHeader
-from skymap_scanner.i3.objects import EventHeader
-from skymap_scanner.i3.particle import I3ParticleData
-from skymap_scanner.i3.pulses import PulseSeriesMap
-from skymap_scanner.io.geometry import (
+from skymap_scanner.i3.geometry import (
     GEOMETRY_TABLE_ENV,
     LEGACY_BASELINES,
     GeometryError,
@@ -41,6 +38,9 @@ from skymap_scanner.io.geometry import (
     read_geometry_table,
     with_interpolated_doms,
 )
+from skymap_scanner.i3.objects import EventHeader
+from skymap_scanner.i3.particle import I3ParticleData
+from skymap_scanner.i3.pulses import PulseSeriesMap
 
 #: realtime format version → (event pulse key, online SplineMPE key); missing or unknown versions
 #: use 2021a's (icecube/skymap_scanner skymap_scanner/config.py)

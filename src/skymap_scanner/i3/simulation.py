@@ -18,14 +18,14 @@ from skymap_scanner.i3.errors import I3DecodeError
 from skymap_scanner.i3.files import iter_frames
 from skymap_scanner.i3.frame import Frame
 from skymap_scanner.i3.framestack import FrameStack
-from skymap_scanner.i3.mctree import MCTree
-from skymap_scanner.i3.objects import EventHeader
-from skymap_scanner.io.geometry import (
+from skymap_scanner.i3.geometry import (
     geometry_from_omgeo,
     read_gcd_geometry,
     read_geometry_table,
     with_interpolated_doms,
 )
+from skymap_scanner.i3.mctree import MCTree
+from skymap_scanner.i3.objects import EventHeader
 
 #: pulse keys tried in order when none is given (oscNext simulation, then alert-style names)
 SIMULATION_PULSE_KEYS = ("SplitInIcePulses", "SplitUncleanedInIcePulses")
