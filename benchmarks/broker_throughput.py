@@ -25,8 +25,8 @@ import uuid
 from pathlib import Path
 
 from skymap_scanner.api import scan
-from skymap_scanner.event.synthetic import synthetic_event
 from skymap_scanner.settings import Settings
+from skymap_scanner.simulation.synthetic import synthetic_event
 from skymap_scanner.transport import ServerTransport, create_server_transport
 from skymap_scanner.transport.broker import redact
 from skymap_scanner.transport.messages import decode_result

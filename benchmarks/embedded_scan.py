@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from skymap_scanner.api import scan
-from skymap_scanner.event.synthetic import synthetic_event
 from skymap_scanner.pixels.types import RecoPixelFinal, RecoPixelVariation, SentPixelVariation
 from skymap_scanner.settings import Settings
+from skymap_scanner.simulation.synthetic import synthetic_event
 from skymap_scanner.transport.messages import Result, encode_result
 
 

@@ -8,7 +8,7 @@ Prints and (with --output) writes: wall_s, n_fits (pixel variations fitted; each
 seed and, where one exists, the fallback seed), fits_per_s, the best fit (RA, Dec, zenith, azimuth in
 degrees), the angles to the online fit (the event's ``direction`` seed, e.g. OnlineL2 SplineMPE) and to
 the best fit of the legacy upstream full scan in ``reference/full_scans`` (those files store θ = π/2 + Dec,
-shared/docs/upstream-behaviour.md §18.3). CPU seconds of the workers and the machine's load average are
+docs/upstream-behaviour.md §18.3). CPU seconds of the workers and the machine's load average are
 recorded too, because wall time on a shared machine depends on what else runs.
 """
 

@@ -7,7 +7,7 @@ fixture starts a private broker on free loopback ports in a temporary folder, in
 Debian package (``rabbitmq-server``, ``nats-server``) with apt-get first when the program is
 missing. Tests skip, naming the reason, only when neither works.
 
-Recipes: ``shared/docs/dependencies.md`` §3 (RabbitMQ needs its own epmd, node name, cookie home,
+Recipes: ``docs/brokers.md`` ("Running a broker"; RabbitMQ needs its own epmd, node name, cookie home,
 database and log folders; ``nats-server -js`` starts in 0.1 s).
 """
 

@@ -1,4 +1,4 @@
-"""Byte-level builders of I3 test data, written from ../shared/docs/i3-format.md.
+"""Byte-level builders of I3 test data, written from docs/i3-format.md.
 
 Independent of the decoder under test: frames, archives, pickle envelopes and checksums are
 assembled here byte by byte (the checksums with plain bitwise CRC loops).
@@ -120,7 +120,7 @@ class Archive:
 
 
 def omgeo(a: Archive, x: float, y: float, z: float, omtype: int, version: int = 1) -> None:
-    """I3OMGeo v0-v2 (i3-format.md §8.3)."""
+    """I3OMGeo v0-v2 (docs/i3-format.md §8.3)."""
     a.cls("I3OMGeo", version, False).position(x, y, z)
     if version == 0:
         a.pack("i", 1)
@@ -214,7 +214,7 @@ def pod_blob(name: str, fmt: str, value: object) -> bytes:
     return Archive().prologue(name, 0).pack(fmt, value).bytes()
 
 
-# -- pickle envelopes (i3-format.md §1.2) -------------------------------------------------------------
+# -- pickle envelopes (docs/i3-format.md §1.2) -------------------------------------------------------------
 def _binstring(data: bytes) -> bytes:
     return b"T" + struct.pack("<I", len(data)) + data
 

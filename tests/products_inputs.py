@@ -60,8 +60,8 @@ def scan_dummy_result(output_dir: Path) -> tuple[SkyScanResult, tuple[float, flo
     """A full dummy scan (8:0 64:12 512:24) through the scan API with local worker processes; returns
     the result as read back from its file and the dummy's known minimum (RA, Dec) [deg]."""
     from skymap_scanner.api import scan
-    from skymap_scanner.event.synthetic import synthetic_event
     from skymap_scanner.recos.dummy import DummyOptions, known_minimum
+    from skymap_scanner.simulation.synthetic import synthetic_event
 
     event = synthetic_event(seed=2)
     result = scan(event, "dummy", "8:0 64:12 512:24", workers=2, output_dir=output_dir, progress=False)

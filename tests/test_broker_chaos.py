@@ -14,8 +14,8 @@ import pytest
 from brokers import ServerThread, start_client
 
 from skymap_scanner.api import scan
-from skymap_scanner.event.synthetic import synthetic_event
 from skymap_scanner.settings import Settings
+from skymap_scanner.simulation.synthetic import synthetic_event
 from skymap_scanner.transport import BrokerConfig, create_client_session
 from skymap_scanner.transport.worker import TaskRunner
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from skymap_scanner.cli import cli
 from skymap_scanner.event.io import write_event
-from skymap_scanner.event.synthetic import synthetic_event
+from skymap_scanner.simulation.synthetic import synthetic_event
 
 CLI = [sys.executable, "-c", "from skymap_scanner.cli import main; main()"]
 

@@ -20,8 +20,8 @@ from brokers import (
 )
 from nats.errors import MaxPayloadError
 
-from skymap_scanner.event.synthetic import synthetic_event
 from skymap_scanner.pixels.types import PixelVariation
+from skymap_scanner.simulation.synthetic import synthetic_event
 from skymap_scanner.transport import BrokerConfig, TransportError, create_client_session
 from skymap_scanner.transport.messages import Result, Task, decode_result, decode_task, encode_result, encode_task
 from skymap_scanner.transport.nats import NatsServerTransport

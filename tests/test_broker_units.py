@@ -88,7 +88,7 @@ def test_settings_read_broker_options_from_environment(monkeypatch):
 
 
 def test_control_payload_is_startup_or_done_marker():
-    from skymap_scanner.event.synthetic import synthetic_event
+    from skymap_scanner.simulation.synthetic import synthetic_event
 
     startup = Startup.create("s1", "dummy", synthetic_event())
     assert parse_control(startup.to_json()).event_sha256 == startup.event_sha256
@@ -114,9 +114,9 @@ def test_failed_attempt_is_split_then_given_up():
 
 
 def test_inprocess_scan_equals_process_scan(tmp_path):
-    from skymap_scanner.event.synthetic import synthetic_event
     from skymap_scanner.pixels.choose import NSideProgression
     from skymap_scanner.server.scan import ScanConfig, ScanServer
+    from skymap_scanner.simulation.synthetic import synthetic_event
 
     def llh(spec):
         config = ScanConfig(reco_algo="dummy", progression=NSideProgression.parse("8:0 64:4"),
@@ -129,7 +129,7 @@ def test_inprocess_scan_equals_process_scan(tmp_path):
 
 
 def test_inprocess_task_that_raises_is_retried_then_given_up(monkeypatch):
-    from skymap_scanner.event.synthetic import synthetic_event
+    from skymap_scanner.simulation.synthetic import synthetic_event
     from skymap_scanner.transport.messages import decode_result, encode_task
     from skymap_scanner.transport.worker import TaskRunner
 

@@ -20,7 +20,7 @@ EVENTS = {
     "BRONZE": "run00136662-evt000035405932-BRONZE.pkl",
     "HESE": "hese_event_01.json",
 }
-#: (after SeededRT, after the time window, npulses, nch, qtot) — i3-format.md §10
+#: (after SeededRT, after the time window, npulses, nch, qtot) — docs/i3-format.md §10
 CLEANED = {"GOLD": (1714, 1674, 1641, 239, 2745.525006), "BRONZE": (701, 668, 668, 133, 1326.45),
            "HESE": (None, None, 320, 36, 1958.70)}
 MASK_KEYS = ("SplitRTCleanedInIcePulses", "CleanedMuonPulses", "CleanedMuonPulsesIC")

@@ -7,7 +7,7 @@ import pytest
 
 from skymap_scanner.cli import _join_nsides
 from skymap_scanner.event.io import write_event
-from skymap_scanner.event.synthetic import synthetic_event
+from skymap_scanner.simulation.synthetic import synthetic_event
 
 
 def cli(*args, env=None):

@@ -8,8 +8,8 @@ import time
 import pytest
 
 from skymap_scanner.client.loop import ClientOptions, ScanClient
-from skymap_scanner.event.synthetic import synthetic_event
 from skymap_scanner.pixels.types import PixelVariation
+from skymap_scanner.simulation.synthetic import synthetic_event
 from skymap_scanner.transport.memory import MemoryBroker, MemorySession
 from skymap_scanner.transport.messages import Result, Task, decode_result, decode_task, encode_task
 from skymap_scanner.transport.startup import Startup

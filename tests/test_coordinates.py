@@ -1,4 +1,4 @@
-"""Detector (zenith, azimuth) <-> ICRS (RA, Dec): the anchors of physics.md §1.3."""
+"""Detector (zenith, azimuth) <-> ICRS (RA, Dec): the anchors of docs/physics.md §1.3."""
 
 import math
 
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from skymap_scanner.sky import angular_distance, dir_to_equa, direction_vector, equa_to_dir
 
-#: online SplineMPE fits decoded from the alerts' P frames, and their ICRS directions (physics.md §1.3)
+#: online SplineMPE fits decoded from the alerts' P frames, and their ICRS directions (docs/physics.md §1.3)
 ANCHORS = {
     "GOLD": (59754.67588432013, 2.2794648, 0.3753281, 224.396, 40.686),
     "BRONZE": (59723.32051140454, 1.5107753, 0.6658713, 48.849, -3.522),

@@ -12,8 +12,8 @@ from skymap_scanner.event.io import (
     write_event,
 )
 from skymap_scanner.event.model import EventError, EventMetadata
-from skymap_scanner.event.synthetic import synthetic_event
 from skymap_scanner.io.events import load_event
+from skymap_scanner.simulation.synthetic import synthetic_event
 
 
 @pytest.mark.parametrize("suffix", [".npz", ".json"])

@@ -7,14 +7,14 @@ import pytest
 
 from skymap_scanner.event.model import Geometry
 from skymap_scanner.i3.alert import read_alert_packet
-from skymap_scanner.io.geometry import (
+from skymap_scanner.i3.geometry import (
     GeometryError,
     find_baseline_gcd,
     read_geometry_table,
     with_interpolated_doms,
 )
 
-#: the in-ice DOMs the table lacks (i3-format.md §8.4)
+#: the in-ice DOMs the table lacks (docs/i3-format.md §8.4)
 MISSING = ([(5, 21), (5, 22)] + [(7, om) for om in range(35, 43)] + [
     (7, 45), (7, 46), (8, 59), (8, 60), (9, 15), (9, 16), (11, 1), (11, 2), (18, 45), (18, 46), (24, 56),
     (26, 46), (27, 7), (27, 8), (28, 41), (28, 42), (29, 59), (29, 60), (30, 23), (30, 60), (32, 57), (32, 58)]

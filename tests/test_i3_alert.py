@@ -1,4 +1,4 @@
-"""Golden tests on every sample alert (i3-format.md §10) and the alert-level rules."""
+"""Golden tests on every sample alert (docs/i3-format.md §10) and the alert-level rules."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import pickle
 import i3_bytes as b
 import pytest
 
-from skymap_scanner.event.model import SEED_DIRECTION, SEED_VERTEX
+from skymap_scanner.event.model import SEED_DIRECTION, SEED_VERTEX, VERTEX_SHAPE
 from skymap_scanner.i3.alert import read_alert_event, read_alert_packet
 from skymap_scanner.i3.errors import I3DecodeError
 from skymap_scanner.i3.frame import parse_frame
+from skymap_scanner.i3.geometry import GeometryError
 from skymap_scanner.io.events import load_event
-from skymap_scanner.io.geometry import GeometryError
+from skymap_scanner.prepare.seed_vertex import with_vertex_seed
 
 GOLDEN = {
     "run00136766-evt000007637140-GOLD.pkl": dict(
@@ -92,12 +93,14 @@ def test_seeds_equal_the_online_fits_and_the_message(decoded, name):
     g = GOLDEN[name]
     packet, event = decoded[name]
     (x, y, z), t = g["vertex"]
-    vertex = event.seeds[SEED_VERTEX]
+    vertex = with_vertex_seed(event).seeds[SEED_VERTEX]
     assert (vertex.x, vertex.y, vertex.z, vertex.time) == pytest.approx((x, y, z, t), abs=1e-3)
+    assert vertex.shape == VERTEX_SHAPE
     if g["spline"] is None:
         assert SEED_DIRECTION not in event.seeds and "HESE_SPEFit2" in event.seeds
-        assert event.seeds["HESE_VHESelfVetoVertexPos"] == vertex  # IceTray's online vertex
+        assert event.seeds["HESE_VHESelfVetoVertexPos"] == event.seeds[SEED_VERTEX] == vertex  # IceTray's
         return
+    assert SEED_VERTEX not in event.seeds  # decoders only decode: the seed is computed in preparation
     zen, azi, pos, time = g["spline"]
     fit = event.seeds[SEED_DIRECTION]
     assert event.seeds["OnlineL2_SplineMPE"] == fit and "OnlineL2_BestFit" in event.seeds

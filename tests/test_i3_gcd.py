@@ -12,9 +12,9 @@ from skymap_scanner.i3.alert import read_alert_event, read_alert_packet
 from skymap_scanner.i3.errors import I3DecodeError
 from skymap_scanner.i3.frame import FrameEntry
 from skymap_scanner.i3.gcd import GeometryDiffHeader, OMGeo
+from skymap_scanner.i3.geometry import read_gcd_geometry, read_geometry_table
 from skymap_scanner.i3.registry import decode_entry
 from skymap_scanner.i3.simulation import read_i3_events
-from skymap_scanner.io.geometry import read_gcd_geometry, read_geometry_table
 from skymap_scanner.prepare.cleaning import online_l2_cleaning
 
 DOMS = [(1, 1, -256.14, -521.08, 496.03, 20), (1, 2, -256.14, -521.08, 479.01, 20),

@@ -9,9 +9,10 @@ from click.testing import CliRunner
 
 from skymap_scanner.cli import cli
 from skymap_scanner.event.io import write_event
-from skymap_scanner.event.synthetic import synthetic_event
+from skymap_scanner.event.model import SEED_VERTEX, VERTEX_SHAPE
 from skymap_scanner.i3.alert import read_alert_packet
-from skymap_scanner.i3.inspect import format_report, inspect_event
+from skymap_scanner.io.inspect import format_report, inspect_event
+from skymap_scanner.simulation.synthetic import synthetic_event
 
 GOLD = "run00136766-evt000007637140-GOLD.pkl"
 JSON_KEYS = ("run_id", "event_id", "mjd", "event_type", "npulses", "nch", "qtot")
@@ -30,6 +31,10 @@ def test_report_of_an_alert(shared_data, geometry_table):
     assert report["event_time"] == message["eventtime"] and report["event_type"] == "neutrino"
     assert report["split_pulses"]["hlc"]["npulses"] + report["split_pulses"]["slc"]["npulses"] == 1781
     assert report["event_start_ns"] == pytest.approx(731657.4, abs=0.05)
+    vertex = report["seeds"][SEED_VERTEX]  # added by the preparation, as in every scan
+    assert (vertex["x"], vertex["y"], vertex["z"], vertex["time"]) == pytest.approx(
+        (158.94, -345.23, -504.39, 735564.0), abs=1e-3)
+    assert vertex["shape"] == VERTEX_SHAPE
     text = format_report(report)
     for fragment in ("sub-event 0 (InIceSplit)", "realtime version 2021a", "npulses 1641, nch 239",
                      "OnlineL2_SplineMPE", "baseline_gcd_135417.i3", "table icecube86.csv"):

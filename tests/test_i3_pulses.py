@@ -136,7 +136,7 @@ def test_superdst_v0():
     assert p.width.tolist() == [4.0, 4.0]
 
 
-# -- the sample events (i3-format.md §10) ----------------------------------------------------------------
+# -- the sample events (docs/i3-format.md §10) ----------------------------------------------------------------
 EVENTS = {
     "GOLD": "run00136766-evt000007637140-GOLD.pkl",
     "BRONZE": "run00136662-evt000035405932-BRONZE.pkl",

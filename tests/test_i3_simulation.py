@@ -1,4 +1,4 @@
-"""Simulation files: pulses and MC truth (i3-format.md §7, §12), and I3MCTree built from the spec."""
+"""Simulation files: pulses and MC truth (docs/i3-format.md §7, §12), and I3MCTree built from the spec."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ GENIE = "oscNext_genie_level7_v02_first_5_frames.i3.gz"
 MUONGUN_GOLDEN = {34: (46, 38, 43.0, 1.0175, 1.8318), 81: (113, 96, 100.5, 0.9554, 6.1381),
                   167: (42, 38, 61.0, 1.0171, 0.9390), 174: (49, 45, 45.3, 0.1835, 1.8089),
                   215: (65, 58, 62.4, 0.2963, 6.0767)}
-# ice model for the direct-light time of the true muon (physics.md): group/phase refractive index
+# ice model for the direct-light time of the true muon (docs/physics.md): group/phase refractive index
 C_VACUUM, N_PHASE, N_GROUP = 0.299792458, 1.3195, 1.3564
 
 
@@ -97,8 +97,7 @@ def _direct_time(event) -> np.ndarray:
 def test_truth_times_share_the_pulses_time_frame(muongun):
     # the Q frame's TimeShift (thousands of ns) is already applied: residuals stay within ~0.5 µs
     for event in muongun:
-        keys = event.pulses.dom_keys()
-        first = np.r_[True, keys[1:] != keys[:-1]]
+        first = event.pulses.first_per_dom()
         residual = np.median((event.pulses.time - _direct_time(event))[first])
         assert 0 < residual < 600
 

@@ -5,11 +5,11 @@ import math
 import numpy as np
 import pytest
 
-from skymap_scanner.event.synthetic import synthetic_event
 from skymap_scanner.fit import DomHits, MpeSettings, TrackFitter
 from skymap_scanner.fit import track as tr
 from skymap_scanner.recos.mpe_pandel import cylinder_variations
 from skymap_scanner.server.seeds import rotation_to
+from skymap_scanner.simulation.synthetic import synthetic_event
 from skymap_scanner.sky import direction_vector
 
 

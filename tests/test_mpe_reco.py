@@ -7,13 +7,13 @@ import pytest
 from skyreader import SkyScanResult
 
 from skymap_scanner.api import scan
-from skymap_scanner.event.synthetic import synthetic_event
 from skymap_scanner.fit import DomHits, TrackFitter
 from skymap_scanner.io.events import load_event
 from skymap_scanner.pixels.types import PixelVariation
 from skymap_scanner.recos import get_reco_class
 from skymap_scanner.recos.mpe_pandel import MpePandel, MpePandelOptions, cylinder_variations
 from skymap_scanner.server.seeds import rotation_to
+from skymap_scanner.simulation.synthetic import synthetic_event
 from skymap_scanner.sky import angular_distance, dir_to_equa, direction_vector, equa_to_dir
 
 GOLD = "run00136766-evt000007637140-GOLD.pkl"
@@ -40,7 +40,7 @@ def test_cylinder_variations_are_upstreams():
 
 
 def test_prepare_event_reproduces_the_online_cleaning(gold):
-    # i3-format.md §10: cleaned, DeepCore removed: 1641 pulses, 239 DOMs, 2745.525 PE = the alert message
+    # docs/i3-format.md §10: cleaned, DeepCore removed: 1641 pulses, 239 DOMs, 2745.525 PE = the alert message
     assert len(gold.pulses) == 1641 and gold.pulses.n_channels == 239
     assert gold.pulses.charge.sum() == pytest.approx(2745.525, abs=1e-3)
     assert gold.pulses.string.max() < 79

@@ -1,4 +1,4 @@
-"""Cherenkov geometry (physics.md §3): arrival time, photon direction, effective distance."""
+"""Cherenkov geometry (docs/physics.md §3): arrival time, photon direction, effective distance."""
 
 import math
 
@@ -7,9 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skymap_scanner.physics import PANDEL_H2, direct_arrival_time, dom_effective_distance, track_geometry
 from skymap_scanner.physics import cherenkov as ch
 from skymap_scanner.physics import constants as k
+from skymap_scanner.physics.cherenkov import direct_arrival_time, dom_effective_distance, track_geometry
+from skymap_scanner.physics.constants import PANDEL_H2
 
 unit = st.tuples(st.floats(-1, 1), st.floats(-1, 1), st.floats(-1, 1)).filter(lambda v: np.linalg.norm(v) > 0.1)
 point = st.tuples(*(st.floats(-600, 600),) * 3)
@@ -19,7 +20,7 @@ def test_constants():
     assert math.degrees(math.acos(k.COS_CHERENKOV)) == pytest.approx(40.72, abs=0.005)
     assert k.CHERENKOV_PATH_FACTOR == pytest.approx(0.9173, abs=1e-4)
     assert k.TAN_CHERENKOV == pytest.approx(0.8609, abs=1e-4)
-    # the single-index form (d_t + d tan θc)/c is early by 0.188 ns per metre of d (physics.md §3)
+    # the single-index form (d_t + d tan θc)/c is early by 0.188 ns per metre of d (docs/physics.md §3)
     assert (k.CHERENKOV_PATH_FACTOR - k.TAN_CHERENKOV) / k.C_VACUUM_M_PER_NS == pytest.approx(0.188, abs=5e-4)
 
 
@@ -34,7 +35,7 @@ def test_direct_light_reaches_the_dom_at_the_cherenkov_angle(p, vertex, dom, t0)
     rel = dom - vertex
     d_exact = np.linalg.norm(rel - (rel @ p) * p)
     assert along == pytest.approx(rel @ p, abs=1e-9)
-    assert d == pytest.approx(math.hypot(d_exact, ch.DOM_RADIUS_M), rel=1e-12)
+    assert d == pytest.approx(math.hypot(d_exact, k.DOM_RADIUS_M), rel=1e-12)
     if d_exact < 1.0:
         return
     emission = vertex + (along - d_exact / k.TAN_CHERENKOV) * p
@@ -57,7 +58,7 @@ def test_photon_direction_sign():
 
 
 def test_effective_distance_h2():
-    # physics.md §3: d_eff = 0.8395 d + 3.094 - 3.946 cos η + 4.636 cos² η
+    # docs/physics.md §3: d_eff = 0.8395 d + 3.094 - 3.946 cos η + 4.636 cos² η
     assert dom_effective_distance(np.array([50.0]), np.array([0.5]), PANDEL_H2)[0] == pytest.approx(
         0.8395 * 50 + 3.094 - 3.946 * 0.5 + 4.636 * 0.25)
     cos_eta = np.linspace(-1, 1, 2001)

@@ -1,4 +1,4 @@
-"""Per-DOM MPE / SPE likelihoods with the noise floor (physics.md §6)."""
+"""Per-DOM MPE / SPE likelihoods with the noise floor (docs/physics.md §6)."""
 
 import math
 
@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skymap_scanner.physics import NOISE_FLOOR_PER_NS, PANDEL_H2, cpandel_pdf, cpandel_sf, mpe_loglike, spe_loglike
-from skymap_scanner.physics.likelihood import mpe_dom_loglike, mpe_photon_count
+from skymap_scanner.physics.constants import NOISE_FLOOR_PER_NS, PANDEL_H2
+from skymap_scanner.physics.likelihood import mpe_dom_loglike, mpe_loglike, mpe_photon_count, spe_loglike
+from skymap_scanner.physics.pandel import cpandel_pdf, cpandel_sf
 
 RHO, LAM = PANDEL_H2.rho_per_ns, PANDEL_H2.scattering_length_m
 LN_FLOOR = math.log(NOISE_FLOOR_PER_NS)

@@ -1,4 +1,4 @@
-"""Pandel and convolved-Pandel kernels: physics.md §4–§5 tables, normalisation, survival, regions, no NaN."""
+"""Pandel and convolved-Pandel kernels: docs/physics.md §4–§5 tables, normalisation, survival, regions, no NaN."""
 
 import math
 
@@ -9,13 +9,14 @@ from hypothesis import strategies as st
 from numba import njit
 from scipy import integrate, special
 
-from skymap_scanner.physics import PANDEL_H2, cpandel_pdf, cpandel_sf
 from skymap_scanner.physics import pandel as pd
+from skymap_scanner.physics.constants import PANDEL_H2
+from skymap_scanner.physics.pandel import cpandel_pdf, cpandel_sf
 from skymap_scanner.physics.special import digamma, gauss_power_integral
 
 RHO, LAM = PANDEL_H2.rho_per_ns, PANDEL_H2.scattering_length_m
 
-#: physics.md §5 validation table: (t_res [ns], d_eff [m], σ [ns], p_σ [1/ns])
+#: docs/physics.md §5 validation table: (t_res [ns], d_eff [m], σ [ns], p_σ [1/ns])
 VALIDATION = [
     (-20, 20, 15, "1.4401e-03"), (-5, 20, 15, "4.7541e-03"), (0, 20, 15, "5.9166e-03"), (20, 20, 15, "7.0998e-03"),
     (100, 20, 15, "2.6375e-03"), (300, 20, 15, "7.5010e-04"), (0, 50, 15, "4.3253e-04"), (100, 50, 15, "1.9261e-03"),
@@ -34,7 +35,7 @@ def sf(t, d, sigma):
 
 
 def test_h2_rate():
-    assert RHO == pytest.approx(0.0040517, abs=5e-8)  # physics.md §4: 1/ρ = 246.8 ns
+    assert RHO == pytest.approx(0.0040517, abs=5e-8)  # docs/physics.md §4: 1/ρ = 246.8 ns
 
 
 @pytest.mark.parametrize(("t", "d", "sigma", "expected"), VALIDATION)
@@ -43,7 +44,7 @@ def test_validation_table_to_four_digits(t, d, sigma, expected):
 
 
 def test_deep_tail_follows_the_closed_form():
-    # physics.md: closed form 1.1644e-8, quadrature 1.1581e-8 (0.5 % apart); ours is exact
+    # docs/physics.md: closed form 1.1644e-8, quadrature 1.1581e-8 (0.5 % apart); ours is exact
     assert pdf(-20, 20, 4) == pytest.approx(1.1644e-8, rel=2e-4)
 
 
@@ -57,7 +58,7 @@ def test_normalised(d, sigma):
 
 @pytest.mark.parametrize(("d", "mean_ns"), [(5, 37.1), (20, 148.3), (50, 370.7), (100, 741.4)])
 def test_mean_delay(d, mean_ns):
-    """The Gaussian has mean 0, so the convolved mean is the Pandel mean ξ/ρ (physics.md §4 table)."""
+    """The Gaussian has mean 0, so the convolved mean is the Pandel mean ξ/ρ (docs/physics.md §4 table)."""
     mean = sum(integrate.quad(lambda t: t * pdf(t, d, 4), a, b, epsabs=1e-12, epsrel=1e-12, limit=400)[0]
                for a, b in [(-200, 0), (0, 100), (100, 2000), (2000, 2e5)])
     assert mean == pytest.approx(mean_ns, abs=0.05)

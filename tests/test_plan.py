@@ -6,12 +6,12 @@ import healpy as hp
 import numpy as np
 import pytest
 
-from skymap_scanner.event.synthetic import synthetic_event
 from skymap_scanner.pixels.choose import NSideProgression, choose_pixels, pixel_of_radec, radec_of_pixels
 from skymap_scanner.pixels.types import NSidesDict, RecoPixelFinal
 from skymap_scanner.recos import direction_seed
 from skymap_scanner.server.plan import ScanPlan
 from skymap_scanner.server.seeds import rotation_to
+from skymap_scanner.simulation.synthetic import synthetic_event
 from skymap_scanner.sky import angular_distance, direction_vector
 
 

@@ -35,7 +35,7 @@ def test_documented_example_scans_in_process_without_writing(tmp_path):
 
 def test_resume_only_when_asked(tmp_path):
     from skymap_scanner import scan
-    from skymap_scanner.event.synthetic import synthetic_event
+    from skymap_scanner.simulation.synthetic import synthetic_event
 
     event = synthetic_event(seed=4)
     first = scan(event, "dummy", "8:0", transport="inprocess", output_dir=tmp_path, progress=False)
@@ -49,7 +49,7 @@ def test_resume_only_when_asked(tmp_path):
 
 def test_in_memory_scan_writes_nothing(tmp_path, monkeypatch):
     from skymap_scanner import scan
-    from skymap_scanner.event.synthetic import synthetic_event
+    from skymap_scanner.simulation.synthetic import synthetic_event
 
     monkeypatch.chdir(tmp_path)
     result = scan(synthetic_event(seed=4), "dummy", "8:0 64:12", transport="inprocess", progress=False)

@@ -7,11 +7,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from skymap_scanner.api import scan
-from skymap_scanner.event.synthetic import synthetic_event
 from skymap_scanner.server.checkpoint import checkpoint_path
 from skymap_scanner.server.errors import ScanKilledError
 from skymap_scanner.server.reporting import ReportError, RestReporter, RetryPolicy
 from skymap_scanner.settings import Settings
+from skymap_scanner.simulation.synthetic import synthetic_event
 
 FAST = RetryPolicy(timeout_s=2.0, max_total_s=5.0, max_attempts=4, backoff_s=0.05)
 

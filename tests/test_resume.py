@@ -12,8 +12,8 @@ import pytest
 from skyreader import SkyScanResult
 
 from skymap_scanner.event.io import write_event
-from skymap_scanner.event.synthetic import synthetic_event
 from skymap_scanner.server.checkpoint import CheckpointError, ScanState, load_checkpoint, save_checkpoint
+from skymap_scanner.simulation.synthetic import synthetic_event
 
 ARGS = ["--reco-algo", "dummy", "--nsides", "8:0", "64:12", "512:24", "--workers", "2", "--no-plot",
         "--reco-option", "sleep_s=0.004", "--batch-size", "8", "--seed", "3"]

@@ -13,7 +13,7 @@ from brokers import start_client
 from test_resume import llh_by_pixel
 
 from skymap_scanner.event.io import write_event
-from skymap_scanner.event.synthetic import synthetic_event
+from skymap_scanner.simulation.synthetic import synthetic_event
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow, pytest.mark.timeout(240)]
 ARGS = ["--reco-algo", "dummy", "--nsides", "8:0", "64:12", "512:24", "--no-plot", "--reco-option",

@@ -8,11 +8,11 @@ import pytest
 from skyreader import SkyScanResult
 
 from skymap_scanner.api import scan
-from skymap_scanner.event.synthetic import synthetic_event
 from skymap_scanner.recos.dummy import DummyOptions, known_minimum
 from skymap_scanner.server.errors import ScanTimeoutError
 from skymap_scanner.server.progress import write_manifest
 from skymap_scanner.settings import Settings
+from skymap_scanner.simulation.synthetic import synthetic_event
 from skymap_scanner.sky import angular_distance
 from skymap_scanner.transport.processes import ProcessTransport
 

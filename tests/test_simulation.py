@@ -28,9 +28,7 @@ def _first_hit_residuals(event) -> tuple[np.ndarray, np.ndarray]:
     """(first-pulse time residual [ns] w.r.t. the true track's direct light, distance [m]) per DOM."""
     mu = event.truth["muon"]
     p = direction_vector(mu.zenith, mu.azimuth)
-    keys = event.pulses.dom_keys()
-    first = np.ones(len(keys), bool)
-    first[1:] = keys[1:] != keys[:-1]
+    first = event.pulses.first_per_dom()
     rel = event.hit_positions()[first] - mu.position
     along = rel @ p
     d = np.linalg.norm(rel - np.outer(along, p), axis=1)
@@ -82,7 +80,7 @@ def test_total_charge_grows_linearly_with_energy():
                             .pulses.charge.sum() for s in range(3)]) for e in energies]
     slope = np.polyfit(np.log10(energies), np.log10(mean_charge), 1)[0]
     assert 0.85 < slope < 1.1
-    # physics.md §7.1: ≈ 7000 PE for 100 TeV through the centre, normalisation uncertain by a factor ~2;
+    # docs/physics.md §7.1: ≈ 7000 PE for 100 TeV through the centre, normalisation uncertain by a factor ~2;
     # here 100 TeV is the energy 1 km before the centre and the ice is layered
     assert 1000 < mean_charge[1] < 10_000
 

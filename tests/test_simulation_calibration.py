@@ -85,7 +85,7 @@ def _gaussian_result(sigma_deg: float) -> object:
 def test_calibrated_contours_are_larger_than_wilks_for_larger_levels():
     result = _gaussian_result(sigma_deg=2.0)
     wilks = contour_areas(result, WILKS)
-    # circular Gaussian: 90 % radius 2.146 σ (physics.md §11)
+    # circular Gaussian: 90 % radius 2.146 σ (docs/physics.md §11)
     assert wilks["90%"] == pytest.approx(math.pi * (2.146 * 2.0) ** 2, rel=0.15)
     wider = contour_areas(result, ContourCalibration({"50%": 2 * 1.39, "90%": 2 * 4.61}, "x2"))
     assert wider["90%"] == pytest.approx(2 * wilks["90%"], rel=0.15)

@@ -1,4 +1,4 @@
-"""Physics pieces of the simulation against physics.md anchors and their own models."""
+"""Physics pieces of the simulation against docs/physics.md anchors and their own models."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ DISTANCES_M = np.array([10.0, 20, 40, 60, 80, 100, 125, 150, 200])
 
 
 def _line_pe(light_per_m: np.ndarray) -> np.ndarray:
-    """Expected PE of physics.md §7.1's table: homogeneous l_e = 25 m, l_a = 110 m, cos η = 0, ε = 1."""
+    """Expected PE of docs/physics.md §7.1's table: homogeneous l_e = 25 m, l_a = 110 m, cos η = 0, ε = 1."""
     return (light_per_m * line_flux(DISTANCES_M, 25.0, 110.0)
             * angular_acceptance(np.zeros_like(DISTANCES_M), DISTANCES_M, 25.0) * EFCR)
 
@@ -66,7 +66,7 @@ def test_spice3_layers_match_the_detector_averages():
     depth = np.arange(1450.5, 2450.0, 1.0)
     z = 1948.07 - depth
     l_e, l_a = ice.path_lengths(z, z)
-    assert 1 / np.mean(1 / l_e) == pytest.approx(23.9, abs=1.0)  # physics.md §7.1: 23.9 m (SPICE-3)
+    assert 1 / np.mean(1 / l_e) == pytest.approx(23.9, abs=1.0)  # docs/physics.md §7.1: 23.9 m (SPICE-3)
     assert 1 / np.mean(1 / l_a) == pytest.approx(87.0, abs=3.0)  # 87 m
     dust = (depth > 2000) & (depth < 2100)
     assert l_e[dust].max() < 13.0 and l_a[dust].max() < 41.0

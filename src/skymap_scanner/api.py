@@ -19,11 +19,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from skyreader import SkyScanResult
-
 from skymap_scanner.event.model import Event, EventMetadata
 from skymap_scanner.io.events import load_event
 from skymap_scanner.io.results import write_result
+from skymap_scanner.io.skyreader_api import SkyScanResult
 from skymap_scanner.pixels.types import NSidesDict
 from skymap_scanner.postprocess.calibration import ContourCalibration, contour_areas, load_calibration
 from skymap_scanner.server.collector import FailedPixel

@@ -314,7 +314,7 @@ def inspect_command(event_file: Path, gcd: Path | None, geometry: Path | None, a
     """Decode EVENT_FILE: identity, time, pulse counts (split and cleaned), online fits, geometry."""
     import json
 
-    from skymap_scanner.i3.inspect import format_report, inspect_event
+    from skymap_scanner.io.inspect import format_report, inspect_event
 
     if gcd is not None and geometry is not None:
         raise click.UsageError("--gcd and --geometry exclude each other")

@@ -2,7 +2,7 @@
 
 Reproduces IceTray's ``astro.dir_to_equa`` / ``equa_to_dir`` with astropy, following the public
 reference ``icecube/i3astropy src/i3astropy/__init__.py`` (convention summarised in
-``shared/docs/physics.md`` §1.3):
+``docs/physics.md`` §1.3):
 
 - IceCube at latitude -89.9944 deg, longitude -62.6081 deg, height 883.9 m
   (IceTray ``astro/I3Astro.h`` ICECUBE_LATITUDE/LONGITUDE);
@@ -12,8 +12,10 @@ reference ``icecube/i3astropy src/i3astropy/__init__.py`` (convention summarised
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import warnings
+from collections.abc import Iterator
 
 import numpy as np
 from astropy import units as u
@@ -21,14 +23,20 @@ from astropy.coordinates import ICRS, AltAz, EarthLocation, SkyCoord
 from astropy.time import Time
 from astropy.utils import iers
 
-# No network here or on clusters: use the IERS tables bundled with astropy, never download.
-iers.conf.auto_download = False
-iers.conf.iers_degraded_accuracy = "warn"
-
 #: IceTray astro/I3Astro.h (ICECUBE_LATITUDE, ICECUBE_LONGITUDE); height from i3astropy
 ICECUBE_LATITUDE_DEG = -89.9944
 ICECUBE_LONGITUDE_DEG = -62.6081
 ICECUBE_HEIGHT_M = 883.9
+
+
+@contextlib.contextmanager
+def bundled_iers() -> Iterator[None]:
+    """No network here or on clusters: while active, astropy uses its bundled IERS tables and never
+    downloads; beyond their range it warns (silenced) instead of failing. The caller's settings return."""
+    with (iers.conf.set_temp("auto_download", False), iers.conf.set_temp("iers_degraded_accuracy", "warn"),
+          warnings.catch_warnings()):
+        warnings.simplefilter("ignore", iers.IERSDegradedAccuracyWarning)
+        yield
 
 
 @functools.cache
@@ -46,16 +54,14 @@ def dir_to_equa(zenith: np.ndarray, azimuth: np.ndarray, mjd: float) -> tuple[np
     azi = np.asarray(azimuth, dtype=np.float64)
     alt = np.pi / 2 - zen
     az = np.pi / 2 - azi - np.radians(ICECUBE_LONGITUDE_DEG)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", iers.IERSDegradedAccuracyWarning)
+    with bundled_iers():
         coord = SkyCoord(alt=alt * u.rad, az=az * u.rad, frame=_frame(float(mjd))).transform_to(ICRS())
     return np.mod(coord.ra.rad, 2 * np.pi), coord.dec.rad
 
 
 def equa_to_dir(ra: np.ndarray, dec: np.ndarray, mjd: float) -> tuple[np.ndarray, np.ndarray]:
     """(RA, Dec) in rad, ICRS -> detector (zenith, azimuth) in rad at ``mjd`` (UTC)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", iers.IERSDegradedAccuracyWarning)
+    with bundled_iers():
         coord = SkyCoord(
             ra=np.asarray(ra, dtype=np.float64) * u.rad, dec=np.asarray(dec, dtype=np.float64) * u.rad,
             frame=ICRS(),

@@ -27,6 +27,21 @@ EVENT_TYPES = ("neutrino", "HESE", "EHE", "ESTRES", "simulated", "synthetic", "n
 #: well-known seed names
 SEED_DIRECTION = "direction"  # online fit direction (e.g. OnlineL2 SplineMPE) — pointing seed
 SEED_VERTEX = "vertex"  # vertex seed (e.g. VHESelfVeto / HESE vertex)
+VERTEX_SHAPE = "VHESelfVetoVertex"  # Particle.shape of a VHESelfVeto vertex (online or computed)
+
+
+#: a DOM's key is string * DOM_KEY_BASE + om (om < 1000 in IceCube)
+DOM_KEY_BASE = 1000
+
+
+def dom_key(string: np.ndarray | int, om: np.ndarray | int) -> np.ndarray:
+    """int64 key of each DOM: ``string * 1000 + om``; keys sort like (string, om)."""
+    return np.asarray(string, np.int64) * DOM_KEY_BASE + np.asarray(om, np.int64)
+
+
+def dom_of_key(key: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
+    """(string, om) of each DOM key (inverse of :func:`dom_key`)."""
+    return np.divmod(np.asarray(key, np.int64), DOM_KEY_BASE)
 
 
 class EventError(ValueError):
@@ -140,8 +155,14 @@ class Pulses:
         return len(np.unique(self.dom_keys()))
 
     def dom_keys(self) -> np.ndarray:
-        """One int64 key per pulse: string * 1000 + om."""
-        return self.string.astype(np.int64) * 1000 + self.om
+        """One int64 key per pulse (:func:`dom_key`)."""
+        return dom_key(self.string, self.om)
+
+    def first_per_dom(self) -> np.ndarray:
+        """Index of each hit DOM's first pulse, in (string, om) order (pulses are sorted by time
+        within a DOM); consecutive indices bound each DOM's pulses (``np.add.reduceat``)."""
+        keys = self.dom_keys()
+        return np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.empty(0, np.int64)
 
     @classmethod
     def empty(cls) -> Pulses:
@@ -180,7 +201,8 @@ class Geometry:
         return len(self.x)
 
     def keys(self) -> np.ndarray:
-        return self.string.astype(np.int64) * 1000 + self.om
+        """The DOM key (:func:`dom_key`) of each row, ascending."""
+        return dom_key(self.string, self.om)
 
     def positions(self) -> np.ndarray:
         """(N, 3) array of DOM positions [m]."""
@@ -188,15 +210,15 @@ class Geometry:
 
     def lookup(self, string: np.ndarray, om: np.ndarray) -> np.ndarray:
         """Positions (N, 3) of the given DOMs; raises EventError naming a DOM that is missing."""
-        want = np.asarray(string, np.int64) * 1000 + np.asarray(om)
+        want = dom_key(string, om)
         keys = self.keys()
         idx = np.searchsorted(keys, want)
         idx_c = np.clip(idx, 0, max(len(keys) - 1, 0))
         missing = (len(keys) == 0) | (keys[idx_c] != want) if len(keys) else np.ones(len(want), bool)
         if np.any(missing):
-            bad = want[missing][0]
+            bad_string, bad_om = dom_of_key(want[missing][0])
             raise EventError(
-                f"DOM ({bad // 1000}, {bad % 1000}) has no position in the geometry ({self.source or 'unnamed'})"
+                f"DOM ({bad_string}, {bad_om}) has no position in the geometry ({self.source or 'unnamed'})"
             )
         return self.positions()[idx_c]
 

@@ -29,8 +29,7 @@ class DomHits:
     def from_event(cls, event: Event) -> DomHits:
         """Group the event's pulses (sorted by string, om, time) by DOM."""
         pulses = event.pulses
-        keys = pulses.dom_keys()
-        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        starts = pulses.first_per_dom()
         if len(starts) == 0:
             raise EventError(f"event {event.metadata} has no hit DOM")
         charge = np.add.reduceat(pulses.charge, starts)

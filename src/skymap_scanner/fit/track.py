@@ -63,7 +63,7 @@ START_TIME_CANDIDATES = 8
 
 @dataclass(frozen=True)
 class MpeSettings:
-    """Likelihood and minimiser settings (defaults: physics.md §6.2 baseline)."""
+    """Likelihood and minimiser settings (defaults: docs/physics.md §6.2 baseline)."""
 
     ice: PandelIce = PANDEL_H2
     jitter_ns: float = JITTER_MPE_NS

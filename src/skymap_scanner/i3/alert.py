@@ -1,6 +1,6 @@
 """IceCube realtime alert messages (``.json`` / ``.pkl``) → the project's :class:`Event`.
 
-Frames are decoded without IceTray (i3-format.md); pulses come from the split-event key of the
+Frames are decoded without IceTray (docs/i3-format.md); pulses come from the split-event key of the
 message's realtime format version, with the P-frame masks applied and IceTop removed; times are
 ns relative to the Q-frame readout window. Positions come from a GCD file or a DOM table (the
 alert itself carries only a geometry diff against a named baseline file).
@@ -16,6 +16,7 @@ from typing import Any
 from skymap_scanner.event.model import (
     SEED_DIRECTION,
     SEED_VERTEX,
+    VERTEX_SHAPE,
     Event,
     EventError,
     EventMetadata,
@@ -27,10 +28,7 @@ from skymap_scanner.i3.errors import I3DecodeError
 from skymap_scanner.i3.frame import Frame, parse_frame
 from skymap_scanner.i3.framestack import FrameStack
 from skymap_scanner.i3.gcd import GeometryDiffHeader
-from skymap_scanner.i3.objects import EventHeader
-from skymap_scanner.i3.particle import I3ParticleData
-from skymap_scanner.i3.pulses import PulseSeriesMap
-from skymap_scanner.io.geometry import (
+from skymap_scanner.i3.geometry import (
     GEOMETRY_TABLE_ENV,
     LEGACY_BASELINES,
     GeometryError,
@@ -40,7 +38,9 @@ from skymap_scanner.io.geometry import (
     read_geometry_table,
     with_interpolated_doms,
 )
-from skymap_scanner.prepare.seed_vertex import VERTEX_SHAPE, vhe_self_veto_seed
+from skymap_scanner.i3.objects import EventHeader
+from skymap_scanner.i3.particle import I3ParticleData
+from skymap_scanner.i3.pulses import PulseSeriesMap
 
 #: realtime format version → (event pulse key, online SplineMPE key); missing or unknown versions
 #: use 2021a's (icecube/skymap_scanner skymap_scanner/config.py)
@@ -203,7 +203,10 @@ def alert_geometry(packet: AlertPacket, gcd: str | Path | None = None,
 
 
 def build_event(packet: AlertPacket, geometry: Geometry) -> Event:
-    """Assemble the :class:`Event` (geometry completed for hit DOMs the source lacks)."""
+    """Assemble the :class:`Event` (geometry completed for hit DOMs the source lacks).
+
+    Seeds: the frame's fits, ``SEED_DIRECTION`` = the online SplineMPE, ``SEED_VERTEX`` = the stored
+    online vertex if any (a computed one is added in preparation, ``prepare.with_vertex_seed``)."""
     header = packet.header()
     try:
         pulses = packet.pulses().to_pulses()
@@ -218,10 +221,6 @@ def build_event(packet: AlertPacket, geometry: Geometry) -> Event:
     online = packet.online_vertex()
     if online is not None:
         seeds[online[0]] = seeds[SEED_VERTEX] = online[1]
-    else:
-        vertex = vhe_self_veto_seed(pulses, geometry)
-        if vertex is not None:
-            seeds[SEED_VERTEX] = vertex
     try:
         metadata = EventMetadata(header.run_id, header.event_id, packet.event_type(),
                                  header.start.mjd, is_real_event=True)

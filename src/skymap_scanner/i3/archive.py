@@ -1,4 +1,4 @@
-"""IceCube's portable binary archive: the reader behind every frame-object decoder (i3-format.md §3).
+"""IceCube's portable binary archive: the reader behind every frame-object decoder (docs/i3-format.md §3).
 
 Each frame blob is a separate archive. A class-type member carries a 2-byte class info (tracking,
 version) the first time its C++ type occurs in the blob; a tracked class puts a u32 object id

@@ -1,4 +1,4 @@
-"""Alert message files and the pickle envelope around each frame (i3-format.md §1).
+"""Alert message files and the pickle envelope around each frame (docs/i3-format.md §1).
 
 A message is IceCube Live JSON or a pickle of the same dict. Its frames are ``[stop, b64]`` pairs;
 each ``b64`` is base64 → zlib → a pickle that rebuilds an ``I3Frame`` from the raw frame bytes.
@@ -23,7 +23,7 @@ from skymap_scanner.i3.errors import I3DecodeError
 #: upper bound for one decompressed frame (the largest sample frame is 0.74 MB)
 MAX_FRAME_BYTES = 256 * 1024 * 1024
 
-#: the only globals a frame pickle may name (the three producers of i3-format.md §1.2)
+#: the only globals a frame pickle may name (the three producers of docs/i3-format.md §1.2)
 _FRAME_GLOBALS = {
     ("icecube.icetray", "I3Frame"),
     ("icecube._icetray", "I3Frame"),
@@ -140,7 +140,7 @@ def frame_bytes_from_pickle(data: bytes, where: str) -> bytes:
     """Extract the frame bytes from a frame pickle by walking its opcodes (nothing is executed).
 
     The frame bytes are the first string argument starting with ``[i3]``; text arguments are
-    converted back with latin-1 (i3-format.md §1.2).
+    converted back with latin-1 (docs/i3-format.md §1.2).
     """
     frame: bytes | None = None
     strings: list[str] = []

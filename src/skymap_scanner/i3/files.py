@@ -1,4 +1,4 @@
-"""``.i3`` files: frames back to back, plain or gzip/bzip2/zstd compressed (i3-format.md §2)."""
+"""``.i3`` files: frames back to back, plain or gzip/bzip2/zstd compressed (docs/i3-format.md §2)."""
 
 from __future__ import annotations
 

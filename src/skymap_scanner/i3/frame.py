@@ -1,4 +1,4 @@
-"""The I3Frame container, versions 6 and 5 (i3-format.md §2), with its checksum verified.
+"""The I3Frame container, versions 6 and 5 (docs/i3-format.md §2), with its checksum verified.
 
 Layout: ``[i3]``, u32 version, 2 class-info bytes, u8 stop, u32 nslots, nslots × (u32 str key,
 u32 str type name, u32 n + n bytes blob), u32 checksum. The checksum covers every byte from the

@@ -1,4 +1,4 @@
-"""Geometry frame objects: ``I3Geometry`` and the ``I3GeometryDiff`` header (i3-format.md §8).
+"""Geometry frame objects: ``I3Geometry`` and the ``I3GeometryDiff`` header (docs/i3-format.md §8).
 
 The ``I3GeometryDiff`` header is verified on the sample alerts. ``I3Geometry``/``I3OMGeo`` follow
 the layout read from the IceTray sources; no real baseline GCD file was available to check them.

@@ -1,4 +1,4 @@
-"""``I3Time``: (year, daqTime) → UTC date-time and MJD (i3-format.md §6).
+"""``I3Time``: (year, daqTime) → UTC date-time and MJD (docs/i3-format.md §6).
 
 daqTime counts tenths of ns since Jan 1 00:00:00 UTC of ``year``, *including* leap seconds inserted
 during that year; astropy adds it in TAI, which handles them.
@@ -25,12 +25,16 @@ class I3Time:
     daq_time: int
 
     def to_astropy(self) -> Time:
-        """UTC ``astropy.time.Time`` (astropy is imported here: it loads slowly)."""
+        """UTC ``astropy.time.Time`` (astropy is imported here: it loads slowly); leap seconds from
+        astropy's bundled tables (no download)."""
         from astropy.time import Time, TimeDelta
 
-        start = Time(dt.datetime(self.year, 1, 1), scale="utc")
-        seconds, ticks = divmod(self.daq_time, TICKS_PER_SECOND)
-        return (start + TimeDelta(seconds, ticks / TICKS_PER_SECOND, format="sec")).utc
+        from skymap_scanner.sky import bundled_iers
+
+        with bundled_iers():
+            start = Time(dt.datetime(self.year, 1, 1), scale="utc")
+            seconds, ticks = divmod(self.daq_time, TICKS_PER_SECOND)
+            return (start + TimeDelta(seconds, ticks / TICKS_PER_SECOND, format="sec")).utc
 
     def to_datetime(self) -> dt.datetime:
         """UTC date-time (naive), to the microsecond."""

@@ -1,4 +1,4 @@
-"""``I3RecoPulseSeriesMapMask``: pulse selections on a source map (i3-format.md §5).
+"""``I3RecoPulseSeriesMapMask``: pulse selections on a source map (docs/i3-format.md §5).
 
 One bit per DOM of the source map (map order), then, for each set bit, one bit per pulse of that
 DOM. A mask's source can itself be a mask; a child mask indexes the *applied* parent, from which

@@ -1,4 +1,4 @@
-"""``I3MCTree`` (class version 1; i3-format.md §7): simulation truth.
+"""``I3MCTree`` (class version 1; docs/i3-format.md §7): simulation truth.
 
 Chunks of (u32 numBits, u32 nblocks, nblocks × u64 mask words, one ``I3Particle`` per set bit);
 another chunk follows only when numBits == 65535. The bits encode a pre-order walk of the tree.

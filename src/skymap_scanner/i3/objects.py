@@ -1,4 +1,4 @@
-"""Decoders of the small frame objects (i3-format.md §3.3).
+"""Decoders of the small frame objects (docs/i3-format.md §3.3).
 
 POD holders, ``I3Time``, ``I3EventHeader``, ``I3Position``, ``I3Direction``, ``OMKey``,
 ``I3TimeWindow`` (and its series map), ``I3VectorOMKey`` and ``I3SuperDSTTriggerSeries``. Each

@@ -1,4 +1,4 @@
-"""``I3Particle`` (class version 5; i3-format.md §3.3) and its conversion to the event model."""
+"""``I3Particle`` (class version 5; docs/i3-format.md §3.3) and its conversion to the event model."""
 
 from __future__ import annotations
 

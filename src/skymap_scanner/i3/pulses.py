@@ -1,7 +1,7 @@
 """Pulse series maps: the columnar ``PulseSeriesMap`` and the ``I3RecoPulseSeriesMap`` decoder.
 
 A map holds DOMs in map order ((string, om, pmt) ascending) and, per DOM, its pulses in stored
-order; masks index exactly that order (i3-format.md §5).
+order; masks index exactly that order (docs/i3-format.md §5).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from skymap_scanner.event.model import Pulses
 from skymap_scanner.i3.archive import ArchiveReader, check_version
 from skymap_scanner.i3.objects import read_omkey
 
-#: highest in-ice OM number; IceTop DOMs are OM 61-64 (i3-format.md §8.4)
+#: highest in-ice OM number; IceTop DOMs are OM 61-64 (docs/i3-format.md §8.4)
 MAX_INICE_OM = 60
 
 

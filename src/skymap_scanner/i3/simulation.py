@@ -1,4 +1,4 @@
-"""Simulated events from ``.i3`` files: pulses, header and MC truth (i3-format.md §7, §12).
+"""Simulated events from ``.i3`` files: pulses, header and MC truth (docs/i3-format.md §7, §12).
 
 Each physics frame with its preceding Q frame gives one :class:`Event` (``event_type``
 "simulated"): the split in-ice pulses, the reconstructions of the P frame as seeds, and
@@ -13,20 +13,19 @@ from pathlib import Path
 
 import numpy as np
 
-from skymap_scanner.event.model import SEED_VERTEX, Event, EventError, EventMetadata, Geometry, Particle
+from skymap_scanner.event.model import Event, EventError, EventMetadata, Geometry, Particle
 from skymap_scanner.i3.errors import I3DecodeError
 from skymap_scanner.i3.files import iter_frames
 from skymap_scanner.i3.frame import Frame
 from skymap_scanner.i3.framestack import FrameStack
-from skymap_scanner.i3.mctree import MCTree
-from skymap_scanner.i3.objects import EventHeader
-from skymap_scanner.io.geometry import (
+from skymap_scanner.i3.geometry import (
     geometry_from_omgeo,
     read_gcd_geometry,
     read_geometry_table,
     with_interpolated_doms,
 )
-from skymap_scanner.prepare.seed_vertex import vhe_self_veto_seed
+from skymap_scanner.i3.mctree import MCTree
+from skymap_scanner.i3.objects import EventHeader
 
 #: pulse keys tried in order when none is given (oscNext simulation, then alert-style names)
 SIMULATION_PULSE_KEYS = ("SplitInIcePulses", "SplitUncleanedInIcePulses")
@@ -62,9 +61,6 @@ def _event(stack: FrameStack, geometry: Geometry, pulses_key: str | None, source
     geometry = with_interpolated_doms(geometry, pulses.string, pulses.om)
     seeds = {key: stack.get(key).to_particle() for key in physics.entries
              if stack.class_name(key) == "I3Particle"}
-    vertex = vhe_self_veto_seed(pulses, geometry)
-    if vertex is not None:
-        seeds[SEED_VERTEX] = vertex
     tree = stack.get("I3MCTree")
     truth, losses = truth_particles(tree) if isinstance(tree, MCTree) else ({}, None)
     try:

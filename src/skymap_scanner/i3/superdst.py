@@ -1,4 +1,4 @@
-"""``I3SuperDST``: IceCube's compressed pulses (i3-format.md §4).
+"""``I3SuperDST``: IceCube's compressed pulses (docs/i3-format.md §4).
 
 Version 1 (every sample) is verified against full-precision pulses; version 0 follows the layout
 described from the IceTray sources and has no real sample. Decoding ends with IceTray's "Unpack"

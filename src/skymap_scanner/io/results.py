@@ -14,10 +14,10 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from skyreader import EventMetadata as SkyEventMetadata
-from skyreader import SkyScanResult
 
 from skymap_scanner.event.model import EventMetadata
+from skymap_scanner.io.skyreader_api import EventMetadata as SkyEventMetadata
+from skymap_scanner.io.skyreader_api import SkyScanResult
 from skymap_scanner.pixels.types import NSidesDict
 
 RESULT_VERSION = 1

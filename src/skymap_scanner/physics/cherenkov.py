@@ -1,4 +1,4 @@
-"""Cherenkov geometry of an infinite muon track (physics.md §3 [S2][S3]).
+"""Cherenkov geometry of an infinite muon track (docs/physics.md §3 [S2][S3]).
 
 Track: vertex r0, time t0, unit *travel* direction p. For a DOM at r (all metres, ns):
 
@@ -24,14 +24,10 @@ from skymap_scanner.physics.constants import (
     C_VACUUM_M_PER_NS,
     CHERENKOV_PATH_FACTOR,
     COS_CHERENKOV,
+    DOM_RADIUS_M,
     SIN_CHERENKOV,
     PandelIce,
 )
-
-#: closest-approach distances are regularised as sqrt(d² + r²) with the DOM radius r = 0.1651 m
-#: (physics.md §7.1, muex): below it "distance to the DOM centre" has no meaning, and the fit needs a
-#: differentiable d where a track passes through a DOM (changes t_geo by < 0.15 ns for d > 0.5 m)
-DOM_RADIUS_M = 0.1651
 
 
 @njit(cache=True)

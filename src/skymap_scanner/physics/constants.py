@@ -1,6 +1,6 @@
 """Constants of the track reconstruction, each with its source.
 
-Tags [Sx] refer to the source list of ``shared/docs/physics.md`` §16 (section numbers "§n" to that
+Tags [Sx] refer to the source list of ``docs/physics.md`` §16 (section numbers "§n" to that
 document). Units are in the names: m, ns, Hz.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-# -- light in ice (IceTray dataclasses/public/dataclasses/I3Constants.h [S1]; physics.md §2) --------
+# -- light in ice (IceTray dataclasses/public/dataclasses/I3Constants.h [S1]; docs/physics.md §2) --------
 #: speed of light in vacuum [m/ns]
 C_VACUUM_M_PER_NS = 0.299792458
 #: phase refractive index of ice at 400 nm (sets the Cherenkov angle)
@@ -23,17 +23,23 @@ COS_CHERENKOV = 1.0 / N_PHASE
 SIN_CHERENKOV = math.sqrt(1.0 - COS_CHERENKOV**2)
 TAN_CHERENKOV = SIN_CHERENKOV / COS_CHERENKOV
 #: direct-light delay per metre of closest-approach distance, in units of 1/c:
-#: t_geo = t0 + [d_t + d (n_g / sin θc - 1 / tan θc)] / c (rpdf ``cherenkov_time`` [S2][S3], physics.md §3)
+#: t_geo = t0 + [d_t + d (n_g / sin θc - 1 / tan θc)] / c (rpdf ``cherenkov_time`` [S2][S3], docs/physics.md §3)
 CHERENKOV_PATH_FACTOR = N_GROUP / SIN_CHERENKOV - 1.0 / TAN_CHERENKOV
 
+# -- the DOM (docs/physics.md §7.1, muex [S9]) -------------------------------------------------------------
+#: DOM radius [m]. The fit regularises closest-approach distances as sqrt(d² + r²): below r "distance to
+#: the DOM centre" has no meaning, and the fit needs a differentiable d where a track passes through a
+#: DOM (changes t_geo by < 0.15 ns for d > 0.5 m); the simulation's light yield uses its cross-section
+DOM_RADIUS_M = 0.1651
 
-# -- Pandel ice parameters (rpdf/private/rpdf/geometry.cxx [S2]; physics.md §4) -----------------------
+
+# -- Pandel ice parameters (rpdf/private/rpdf/geometry.cxx [S2]; docs/physics.md §4) -----------------------
 @dataclass(frozen=True)
 class PandelIce:
     """Pandel photon-delay parameters and the effective-distance (PMT orientation) correction.
 
     absorption_length_m (λ_a), tau_ns (τ), scattering_length_m (λ); effective distance
-    d_eff = p1 d + cs0 + cs1 cos η + cs2 cos² η [m] (physics.md §3).
+    d_eff = p1 d + cs0 + cs1 cos η + cs2 cos² η [m] (docs/physics.md §3).
     """
 
     name: str
@@ -67,7 +73,7 @@ JITTER_MPE_NS = 4.0
 #: Gaussian jitter σ [ns] for SPE-type likelihoods
 JITTER_SPE_NS = 15.0
 #: noise floor added to every hit DOM's likelihood: 10 Hz = 1e-8 /ns, the standard lilliput/rpdf
-#: choice ("no physical basis", "conservative"; physics.md §6)
+#: choice ("no physical basis", "conservative"; docs/physics.md §6)
 NOISE_FLOOR_HZ = 10.0
 HZ_PER_NS = 1e-9
 NOISE_FLOOR_PER_NS = NOISE_FLOOR_HZ * HZ_PER_NS

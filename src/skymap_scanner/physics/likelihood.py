@@ -1,4 +1,4 @@
-"""Per-DOM timing likelihoods with the convolved Pandel PDF (physics.md §6 [S2][S6]).
+"""Per-DOM timing likelihoods with the convolved Pandel PDF (docs/physics.md §6 [S2][S6]).
 
 For a hit DOM with first-pulse residual t [ns] and N photoelectrons:
 

@@ -1,9 +1,9 @@
 """The Pandel photon-delay PDF and its Gaussian-convolved form ("cPandel"), with survival functions.
 
-Pandel (physics.md §4 [S2][S3]): p(t) = ρ^ξ t^(ξ-1) e^(-ρt) / Γ(ξ) for t > 0, a gamma distribution of
+Pandel (docs/physics.md §4 [S2][S3]): p(t) = ρ^ξ t^(ξ-1) e^(-ρt) / Γ(ξ) for t > 0, a gamma distribution of
 shape ξ = d_eff/λ and rate ρ = 1/τ + c_ice/λ_a [1/ns]; survival Q(ξ, ρt).
 
-Convolved with N(0, σ) (van Eijndhoven, Fadiran, Japaridze, Astropart. Phys. 28 (2007) 456; physics.md
+Convolved with N(0, σ) (van Eijndhoven, Fadiran, Japaridze, Astropart. Phys. 28 (2007) 456; docs/physics.md
 §5), exactly, for every t, with c = ρσ and μ = t/σ - c:
 
     p_σ(t) = c^ξ e^(c²/2 - ρt) J(ξ, μ) / (σ Γ(ξ) √(2π))

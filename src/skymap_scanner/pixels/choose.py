@@ -1,7 +1,7 @@
 """Which HEALPix pixels to scan: the nside progression, the first round and the refinement rule.
 
 Pixels are RING indices in equatorial coordinates (theta = pi/2 - Dec, phi = RA), as upstream
-(``server/pixels.py``; ``shared/docs/upstream-behaviour.md`` §5). Differences on purpose: a NaN
+(``server/pixels.py``; ``docs/upstream-behaviour.md`` §5). Differences on purpose: a NaN
 llh never becomes the global minimum (defect D2), the disabled neighbour-Δllh rule (D6) is left
 out, and (optionally, on by default in scans) the region of the event's direction seed is refined
 too when it lies outside the region of the global minimum (``choose_pixels``'s ``seed_direction``).

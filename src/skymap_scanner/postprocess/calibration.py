@@ -2,9 +2,9 @@
 
 A contour of containment q holds the directions with 2ΔLLH = 2 (-lnL - min -lnL) below a level L_q.
 Wilks' theorem for 2 free parameters gives L_q = -2 ln(1 - q): 1.39 (50 %), 4.61 (90 %) (skyreader's
-rounding; physics.md §11). When the likelihood does not describe the data (stochastic losses, ice,
-noise: physics.md §14) the truth lies outside the Wilks contours more often than 1 - q. IceCube then
-calibrated the levels on re-simulations of one event (IC160427A: 22.2 / 64.2, physics.md §11).
+rounding; docs/physics.md §11). When the likelihood does not describe the data (stochastic losses, ice,
+noise: docs/physics.md §14) the truth lies outside the Wilks contours more often than 1 - q. IceCube then
+calibrated the levels on re-simulations of one event (IC160427A: 22.2 / 64.2, docs/physics.md §11).
 
 Here a calibration is the empirical q-quantiles of 2ΔLLH at the true direction over simulated events
 (``benchmarks/physics.py`` measures them, ``docs/simulation.md`` describes the procedure). Its levels
@@ -23,9 +23,8 @@ from pathlib import Path
 
 import meander
 import numpy as np
-from skyreader import SkyScanResult
-from skyreader.utils.areas import get_contour_areas
-from skyreader.utils.handle_map_data import extract_map
+
+from skymap_scanner.io.skyreader_api import SkyScanResult, extract_map, get_contour_areas
 
 #: calibrations measured with ``benchmarks/physics.py --write-calibration`` and shipped with the package
 SHIPPED_CALIBRATIONS = Path(__file__).parent / "calibrations"
@@ -78,7 +77,7 @@ class ContourCalibration:
 
 #: Wilks' theorem (no calibration)
 WILKS = ContourCalibration(dict(WILKS_LEVELS), "Wilks' theorem, 2 degrees of freedom")
-#: the original Millipede levels from re-simulations of IC160427A (physics.md §11 [S14]); for reference,
+#: the original Millipede levels from re-simulations of IC160427A (docs/physics.md §11 [S14]); for reference,
 #: they belong to that likelihood, not to this project's
 IC160427A = ContourCalibration({"50%": 22.2, "90%": 64.2}, "Millipede re-simulations of IC160427A (run 127852)")
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import healpy
 import numpy as np
-from skyreader import SkyScanResult
 
+from skymap_scanner.io.skyreader_api import SkyScanResult
 from skymap_scanner.postprocess.calibration import CONTAINMENTS, ContourCalibration
 from skymap_scanner.postprocess.probability import (
     MultiOrderMap,

@@ -3,7 +3,8 @@
 Levels: Wilks 2ΔLLH = 1.39 (50 %) and 4.61 (90 %) for 2 degrees of freedom (skyreader
 ``get_contour_levels``), or a calibration (``postprocess/calibration.py``). skyreader writes PDFs
 only, so every figure it saves is saved again as PNG. Its zoomed plot needs at least two nsides
-(upstream defect D23): single-nside results get the full-sky plot only.
+(upstream defect D23): single-nside results get the full-sky plot only. skyreader draws through
+pyplot: the Agg backend is selected while it draws, and the caller's backend restored afterwards.
 """
 
 from __future__ import annotations
@@ -16,13 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import matplotlib
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-from matplotlib.figure import Figure  # noqa: E402
-from skyreader import SkyScanResult  # noqa: E402
-from skyreader.plot import SkyScanPlotter  # noqa: E402
-
-from skymap_scanner.postprocess.calibration import (  # noqa: E402
+from skymap_scanner.io.skyreader_api import SkyScanPlotter, SkyScanResult
+from skymap_scanner.postprocess.calibration import (
     WILKS,
     ContourCalibration,
     calibrated_result,
@@ -65,6 +63,20 @@ def _also_png(pngs: list[Path]) -> Iterator[None]:
         Figure.savefig = original  # type: ignore[method-assign]
 
 
+@contextlib.contextmanager
+def _agg_backend() -> Iterator[None]:
+    """While active, pyplot draws with Agg (and skyreader's rcParams changes stay inside)."""
+    import matplotlib.pyplot as plt
+
+    previous = matplotlib.get_backend()
+    with matplotlib.rc_context():
+        plt.switch_backend("agg")
+        try:
+            yield
+        finally:
+            plt.switch_backend(previous)
+
+
 def make_plots(result: SkyScanResult, output_dir: Path,
                calibration: ContourCalibration = WILKS) -> tuple[list[Path], dict[str, float] | None]:
     """Full-sky and (with ≥ 2 nsides) zoomed contour plots; returns files and contour areas.
@@ -79,7 +91,7 @@ def make_plots(result: SkyScanResult, output_dir: Path,
     pngs: list[Path] = []
     before = set(output_dir.iterdir())
     areas = None
-    with _also_png(pngs), warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+    with _agg_backend(), _also_png(pngs), warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
         plotter.create_plot(result, llh_map=True)
         if len(result.nsides) >= 2:

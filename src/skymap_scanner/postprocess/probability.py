@@ -46,8 +46,8 @@ from dataclasses import dataclass
 
 import healpy
 import numpy as np
-from skyreader import SkyScanResult
 
+from skymap_scanner.io.skyreader_api import SkyScanResult
 from skymap_scanner.postprocess.calibration import CONTAINMENTS, WILKS, ContourCalibration
 
 LOGGER = logging.getLogger(__name__)

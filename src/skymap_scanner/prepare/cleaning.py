@@ -1,4 +1,4 @@
-"""OnlineL2 pulse cleaning ("CleanedMuonPulsesIC"; i3-format.md §11, upstream-behaviour §16.2).
+"""OnlineL2 pulse cleaning ("CleanedMuonPulsesIC"; docs/i3-format.md §11, docs/upstream-behaviour.md §16.2).
 
 SeededRT (HLC core seed, 150 m / 1000 ns, 3 growth iterations) → the 6000 ns time window holding
 the most pulses → DeepCore strings removed. On the sample alerts this reproduces IceTray's masks

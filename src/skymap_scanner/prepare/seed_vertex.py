@@ -1,4 +1,7 @@
-"""VHESelfVeto vertex seed (IceTray project VHESelfVeto; upstream-behaviour §16.3).
+"""VHESelfVeto vertex seed (IceTray project VHESelfVeto; docs/upstream-behaviour.md §16.3).
+
+:func:`with_vertex_seed` is the preparation step every scan applies: it adds the seed to events that
+carry none (alerts with IceTray's online HESE vertex keep that one).
 
 Balloon DOMs (more than 90 % of the total charge) are ignored; pulses are sorted by time and a
 3000 ns window slides to end at each pulse; the first window whose charge exceeds the threshold
@@ -9,16 +12,17 @@ Reproduces IceTray's seeds for the sample events: GOLD (158.94, −345.23, −50
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
-from skymap_scanner.event.model import Geometry, Particle, Pulses
+from skymap_scanner.event.model import SEED_VERTEX, VERTEX_SHAPE, Event, Geometry, Particle, Pulses
 
 # VHESelfVeto parameters as used by upstream skymap_scanner (splinempe: threshold 250 PE on the
 # HLC pulses, then 5 PE when the first try finds nothing).
 VERTEX_THRESHOLDS = (250.0, 5.0)  # PE
 VERTEX_WINDOW = 3000.0  # ns
 BALLOON_FRACTION = 0.9  # a DOM with more than this fraction of the total charge is ignored
-VERTEX_SHAPE = "VHESelfVetoVertex"  # Particle.shape of a vertex seed
 
 
 def vhe_self_veto_vertex(
@@ -59,3 +63,15 @@ def vhe_self_veto_seed(pulses: Pulses, geometry: Geometry,
             (x, y, z), t = found
             return Particle(x=float(x), y=float(y), z=float(z), time=t, shape=VERTEX_SHAPE)
     return None
+
+
+def with_vertex_seed(event: Event) -> Event:
+    """``event`` with the VHESelfVeto vertex of its (uncleaned) pulses as ``SEED_VERTEX``; unchanged
+    when it already carries a vertex seed or no threshold gives a vertex."""
+    seed = event.seeds.get(SEED_VERTEX)
+    if seed is not None and seed.has_vertex:
+        return event
+    vertex = vhe_self_veto_seed(event.pulses, event.geometry)
+    if vertex is None:
+        return event
+    return replace(event, seeds={**event.seeds, SEED_VERTEX: vertex})

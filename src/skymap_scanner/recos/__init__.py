@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from skymap_scanner.event.model import SEED_DIRECTION, SEED_VERTEX, Event, Particle
 from skymap_scanner.pixels.types import PixelVariation, RecoPixelVariation
+from skymap_scanner.prepare.seed_vertex import with_vertex_seed
 from skymap_scanner.sky import dir_to_equa
 
 #: modules in this package that are helpers, not algorithms
@@ -84,8 +85,9 @@ class RecoInterface(ABC):
 
     @classmethod
     def prepare_event(cls, event: Event, options: Any) -> Event:
-        """Server-side preparation (pulse cleaning, seeds). Default: unchanged."""
-        return event
+        """Server-side preparation (pulse cleaning, seeds). Default: the VHESelfVeto vertex seed is
+        added when the event carries none (:func:`~skymap_scanner.prepare.seed_vertex.with_vertex_seed`)."""
+        return with_vertex_seed(event)
 
     @classmethod
     def vertex_variations(cls, options: Any) -> np.ndarray:

@@ -1,11 +1,11 @@
 """``mpe_pandel``: per-pixel MPE track fit with the Gaussian-convolved Pandel PDF (full sky).
 
-The analytic counterpart of upstream ``splinempe`` (shared/docs/upstream-behaviour.md §16): the same
+The analytic counterpart of upstream ``splinempe`` (docs/upstream-behaviour.md §16): the same
 event preparation (OnlineL2 SeededRT + 6000 ns time window, DeepCore removed; VHESelfVeto vertex seed)
 and seeds (7-point cylinder, 150 m radius, ±40 m, rotated to each pixel's direction, plus a fallback
 from the event seed), but a timing likelihood from formulas instead of spline tables: MPE of the first
 pulse of each hit DOM with the H2 Pandel PDF convolved with a 4 ns Gaussian and a 10 Hz noise floor
-(physics.md §6.2 baseline). Per pixel variation the direction is fixed and the vertex (transverse to the
+(docs/physics.md §6.2 baseline). Per pixel variation the direction is fixed and the vertex (transverse to the
 track) and time are fitted; details and measurements in ``docs/track-reco.md``.
 
 Results: llh = -ln L at the better of the two seeds; X/Y/Z/T = fitted track point on the plane through
@@ -22,11 +22,11 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from skymap_scanner.event.model import SEED_VERTEX, Event
+from skymap_scanner.event.model import Event
 from skymap_scanner.fit import DomHits, MpeSettings, TrackFitter
 from skymap_scanner.physics.constants import HZ_PER_NS, JITTER_MPE_NS, NOISE_FLOOR_HZ, PANDEL_ICE
 from skymap_scanner.pixels.types import PixelVariation, RecoPixelVariation
-from skymap_scanner.prepare import online_l2_cleaning, vhe_self_veto_seed
+from skymap_scanner.prepare import online_l2_cleaning, with_vertex_seed
 from skymap_scanner.recos import RecoError, RecoInterface, RecoOptions
 from skymap_scanner.sky import direction_vector
 
@@ -72,12 +72,8 @@ class MpePandel(RecoInterface):
         cleaned = online_l2_cleaning(event.pulses, event.geometry)
         if cleaned.npulses == 0:
             raise RecoError(f"{cls.name()}: no pulse of event {event.metadata} survives the cleaning")
-        seeds = dict(event.seeds)
-        if seeds.get(SEED_VERTEX) is None or not seeds[SEED_VERTEX].has_vertex:
-            vertex = vhe_self_veto_seed(event.pulses, event.geometry)
-            if vertex is not None:
-                seeds[SEED_VERTEX] = vertex
-        return replace(event, pulses=event.pulses.select(cleaned.cleaned), seeds=seeds)
+        event = with_vertex_seed(event)
+        return replace(event, pulses=event.pulses.select(cleaned.cleaned))
 
     @classmethod
     def vertex_variations(cls, options: MpePandelOptions) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Collect fit results: per-pixel best over variations, duplicates/strays, predictive thresholds.
 
-Upstream semantics (``server/collector.py``; ``shared/docs/upstream-behaviour.md`` §9) with the
+Upstream semantics (``server/collector.py``; ``docs/upstream-behaviour.md`` §9) with the
 defects fixed: a NaN (failed) variation never wins (D1) — a pixel whose variations all failed is
 excluded from the results and reported; never-sent variations are counted as strays and dropped
 (D7); a threshold of exactly 0.1 is accepted (D13).

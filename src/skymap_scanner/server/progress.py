@@ -1,7 +1,7 @@
 """Progress of a scan: tallies per nside, rates, ETA, best fit so far -> ``scan-manifest.json``.
 
 Layout in the spirit of upstream's progress body (``server/reporter.py``, §11.2 of
-``shared/docs/upstream-behaviour.md``): ``{progress, event_metadata, scan_metadata}``.
+``docs/upstream-behaviour.md``): ``{progress, event_metadata, scan_metadata}``.
 ETA = mean round-trip seconds per variation over a moving window of max(0.25 x collected, 400)
 recent results (upstream defaults), times the predicted remaining variations.
 """

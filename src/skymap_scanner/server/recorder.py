@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from skyreader import SkyScanResult
-
 from skymap_scanner.event.model import EventMetadata
 from skymap_scanner.io.results import build_result, serialize_result, write_result
+from skymap_scanner.io.skyreader_api import SkyScanResult
 from skymap_scanner.server.checkpoint import ScanState, checkpoint_path, load_checkpoint, save_checkpoint
 from skymap_scanner.server.collector import Collector
 from skymap_scanner.server.errors import ScanKilledError

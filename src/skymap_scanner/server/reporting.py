@@ -1,5 +1,5 @@
 """Optional REST reporting, in the spirit of upstream's SkyDriver contract (§11 of
-``shared/docs/upstream-behaviour.md``):
+``docs/upstream-behaviour.md``):
 
 - ``PATCH {base}/scan/{id}/manifest`` with ``{progress, event_metadata, scan_metadata}``;
 - ``PUT {base}/scan/{id}/result`` with ``{skyscan_result, is_final}``;

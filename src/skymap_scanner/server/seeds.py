@@ -1,6 +1,6 @@
 """Seeds for each pixel: direction, base vertex from the coarser parent, rotated variations.
 
-Upstream ``PixelsToReco`` (``shared/docs/upstream-behaviour.md`` §6) with defect D3 fixed: every
+Upstream ``PixelsToReco`` (``docs/upstream-behaviour.md`` §6) with defect D3 fixed: every
 pixel rotates a fresh copy of the same base pattern.
 """
 

@@ -1,4 +1,4 @@
-"""Simulated IceCube-like muon events with truth (physics.md §13), for demos, tests and benchmarks.
+"""Simulated IceCube-like muon events with truth (docs/physics.md §13), for demos, tests and benchmarks.
 
 ``simulate_event(SimulationConfig(energy_gev=1e5, zenith=..., azimuth=...), seed)`` returns an
 :class:`~skymap_scanner.event.model.Event` whose ``truth`` holds the muon (and the hadronic cascade of

@@ -1,6 +1,6 @@
 """Physical constants of the simulation, each with its source.
 
-Tags such as [S1] refer to the source list of ``shared/docs/physics.md`` §16; "§n" to its sections.
+Tags such as [S1] refer to the source list of ``docs/physics.md`` §16; "§n" to its sections.
 Units are in the names: m, ns, GeV, Hz, PE.
 """
 
@@ -12,23 +12,24 @@ from skymap_scanner.physics.constants import (  # noqa: F401 - re-exported for t
     C_ICE_M_PER_NS,
     C_VACUUM_M_PER_NS,
     COS_CHERENKOV,
+    DOM_RADIUS_M,
     N_GROUP,
     N_PHASE,
     SIN_CHERENKOV,
     TAN_CHERENKOV,
 )
 
-# -- light in ice: the physical constants above are the reconstruction's (I3Constants.h [S1]; physics.md
+# -- light in ice: the physical constants above are the reconstruction's (I3Constants.h [S1]; docs/physics.md
 # §2); the simulation differs from the reco in ice layering, delays and losses, not in these
 
-#: depth of the IceCube origin [m]: depth = 1948.07 m - z (physics.md §1.1 [S1])
+#: depth of the IceCube origin [m]: depth = 1948.07 m - z (docs/physics.md §1.1 [S1])
 ORIGIN_DEPTH_M = 1948.07
 
 # -- muon energy losses ---------------------------------------------------------------------------
-#: ice density [g/cm³] (physics.md §2, §7.1)
+#: ice density [g/cm³] (docs/physics.md §2, §7.1)
 ICE_DENSITY = 0.9216
 #: dE/dx = a + b E with a = 0.26 GeV/m.w.e., b = 0.36e-3 /m.w.e. (Chirkin & Rhode, hep-ph/0407075;
-#: physics.md §2), converted to metres of ice with the density above
+#: docs/physics.md §2), converted to metres of ice with the density above
 LOSS_A_GEV_PER_M = 0.26 * ICE_DENSITY
 LOSS_B_PER_M = 0.36e-3 * ICE_DENSITY
 #: share of b carried by e+e- pair production (many small losses); the rest (bremsstrahlung and
@@ -40,7 +41,7 @@ PAIR_SHARE_OF_B = 0.45
 #: below it those processes carry only a fraction v_min of their loss (1/v spectrum), neglected
 HARD_LOSS_V_MIN = 1e-4
 #: pair-production losses are lumped into one cascade per segment of this length [m] whose energy is
-#: Gamma distributed with this shape (physics.md §13 step 3: "every 2.5-5 m", "Gamma of shape ~0.3")
+#: Gamma distributed with this shape (docs/physics.md §13 step 3: "every 2.5-5 m", "Gamma of shape ~0.3")
 PAIR_SEGMENT_M = 4.0
 PAIR_GAMMA_SHAPE = 0.3
 #: hadronic cascades emit less light than electromagnetic ones: F(E) = 1 - (1 - f0) (E / E_s)^(-m),
@@ -54,9 +55,7 @@ HADRONIC_M = 0.15782
 #: mean (truncated to y < 1)
 MEAN_INELASTICITY = 0.25
 
-# -- light yield (muex photon-flux model, D. Chirkin, mue/private/muex/llhreco.cxx [S9]; physics.md §7.1)
-#: DOM radius [m]
-DOM_RADIUS_M = 0.1651
+# -- light yield (muex photon-flux model, D. Chirkin, mue/private/muex/llhreco.cxx [S9]; docs/physics.md §7.1)
 #: photons per metre of bare track reaching a DOM cross-section: Cf = 2450.08 π r²
 CF = 2450.08 * math.pi * DOM_RADIUS_M**2
 #: cascade light as equivalent bare-track length [m/GeV]: 5.21 m (0.924 / ρ)
@@ -64,41 +63,41 @@ FF_M_PER_GEV = 5.21 * (0.924 / ICE_DENSITY)
 #: overall efficiency factor of the model
 EFCR = 0.75 * 0.9
 #: minimum-ionising (continuous) light per metre relative to Cf: 1.188 + 0.0206 ln(E/GeV) (Rädel &
-#: Wiebusch, Astropart. Phys. 38 (2012) 53, Tab. C.3, as in clsim [S27]; physics.md §7.1)
+#: Wiebusch, Astropart. Phys. 38 (2012) 53, Tab. C.3, as in clsim [S27]; docs/physics.md §7.1)
 CONTINUOUS_YIELD_A = 1.188
 CONTINUOUS_YIELD_B = 0.0206
-#: hole-ice angular acceptance s(c) = Σ a_k c^k, c = cos η (physics.md §7.1 [S9])
+#: hole-ice angular acceptance s(c) = Σ a_k c^k, c = cos η (docs/physics.md §7.1 [S9])
 ACCEPTANCE_COEFFS = (0.32813, 0.63899, 0.20049, -1.2250, -0.14470, 4.1695, 0.76898, -5.8690, -2.0939,
                      2.3834, 1.0435)
 #: isotropic acceptance reached far from the source: A = [s(cos η) + 0.338 y] / (1 + y), y = sinh(d/l_e)
 ACCEPTANCE_FAR = 0.338
 #: electromagnetic-cascade angular profile f(cos ψ) = exp(-5.40 |cos ψ - cos θc|^0.35) / 0.06667
-#: (M. de Jong, as in muex [S9]; physics.md §7.1)
+#: (M. de Jong, as in muex [S9]; docs/physics.md §7.1)
 CASCADE_PROFILE_SCALE = 5.40
 CASCADE_PROFILE_POWER = 0.35
 CASCADE_PROFILE_NORM = 0.06667
 
 # -- DOM response ---------------------------------------------------------------------------------
-#: relative efficiency of high-quantum-efficiency (DeepCore) DOMs (physics.md §2 [S20]: +35 % QE)
+#: relative efficiency of high-quantum-efficiency (DeepCore) DOMs (docs/physics.md §2 [S20]: +35 % QE)
 HQE_EFFICIENCY = 1.35
-#: in-ice dark rates [Hz]: 560 (standard PMT), 780 (HQE) (physics.md §8 [S20])
+#: in-ice dark rates [Hz]: 560 (standard PMT), 780 (HQE) (docs/physics.md §8 [S20])
 NOISE_RATE_STANDARD_HZ = 560.0
 NOISE_RATE_HQE_HZ = 780.0
-#: time jitter per photoelectron [ns]: DOM timing 1.2 ns [S20] plus PMT transit-time spread (physics.md
+#: time jitter per photoelectron [ns]: DOM timing 1.2 ns [S20] plus PMT transit-time spread (docs/physics.md
 #: §13 step 6: "N(0, 1.2-2 ns)"; the spread itself is not in the public sources, §15)
 JITTER_NS = 2.0
 #: single-photoelectron charge: Gaussian (mean 1, width 0.3 PE) plus an exponential low-charge
-#: component (physics.md §13 step 7; shape as in IceCube, JINST 15 (2020) P06032); the split and
+#: component (docs/physics.md §13 step 7; shape as in IceCube, JINST 15 (2020) P06032); the split and
 #: exponential scale are this project's choice
 SPE_GAUSS_MEAN_PE = 1.0
 SPE_GAUSS_WIDTH_PE = 0.3
 SPE_EXP_FRACTION = 0.25
 SPE_EXP_SCALE_PE = 0.4
-#: discriminator threshold [PE] (physics.md §2 [S20])
+#: discriminator threshold [PE] (docs/physics.md §2 [S20])
 DISCRIMINATOR_PE = 0.25
-#: photons closer than this to the first photon of a pulse merge into it [ns] (physics.md §13 step 7:
+#: photons closer than this to the first photon of a pulse merge into it [ns] (docs/physics.md §13 step 7:
 #: "merge photons within a few ns into pulses")
 PULSE_MERGE_NS = 5.0
-#: local coincidence: a neighbour within 2 DOMs on the string hit within ±1 µs (physics.md §2, §13 step 9)
+#: local coincidence: a neighbour within 2 DOMs on the string hit within ±1 µs (docs/physics.md §2, §13 step 9)
 LC_SPAN = 2
 LC_WINDOW_NS = 1000.0

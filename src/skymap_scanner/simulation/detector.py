@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skymap_scanner.event.model import EventError, Geometry
+from skymap_scanner.event.model import EventError, Geometry, dom_key
 from skymap_scanner.simulation.constants import (
     HQE_EFFICIENCY,
     NOISE_RATE_HQE_HZ,
@@ -21,7 +21,7 @@ from skymap_scanner.simulation.constants import (
     ORIGIN_DEPTH_M,
 )
 
-#: IceCube-86 layout (physics.md §2, IceCube Collaboration, JINST 12 (2017) P03012 [S20]):
+#: IceCube-86 layout (docs/physics.md §2, IceCube Collaboration, JINST 12 (2017) P03012 [S20]):
 #: 78 standard strings on a 125 m triangular grid, 60 DOMs 17 m apart from 1450 m depth down
 N_STANDARD_STRINGS = 78
 STRING_SPACING_M = 125.0
@@ -109,7 +109,7 @@ def icecube86_like() -> Detector:
 
 def _reorder(values: np.ndarray, string: np.ndarray, om: np.ndarray, geometry: Geometry) -> np.ndarray:
     """``values`` given in (string, om) input order, rearranged into the geometry's sorted order."""
-    order = np.searchsorted(geometry.keys(), string.astype(np.int64) * 1000 + om)
+    order = np.searchsorted(geometry.keys(), dom_key(string, om))
     out = np.empty_like(values)
     out[order] = values
     return out

@@ -2,7 +2,7 @@
 
 Light between two points is attenuated with the coefficients averaged along the straight path,
 which is exact for absorption in horizontal layers (Beer-Lambert) and an approximation for
-scattering. No tilt or anisotropy (physics.md §14 item 3 lists both as further systematics).
+scattering. No tilt or anisotropy (docs/physics.md §14 item 3 lists both as further systematics).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from skymap_scanner.simulation.constants import ORIGIN_DEPTH_M
 #: SPICE-3 ice at 400 nm, averaged in 50 m layers from 1100 to 2800 m depth (this project's averages of
 #: ``mue/resources/ice/sp3/icemodel.dat`` [S9], columns b_e(400) and a_dust(400); the pure-ice absorption
 #: A e^(-B/λ)(1 + 0.01 δτ) with A = 6954.09 /m, B = 6617.75 nm (SPICE Mie, IceCube, NIM A 711 (2013) 73)
-#: is included in the absorption). Harmonic averages over 1450-2450 m reproduce physics.md §7.1:
+#: is included in the absorption). Harmonic averages over 1450-2450 m reproduce docs/physics.md §7.1:
 #: l_e ≈ 24 m, l_a ≈ 87 m; the dust layer (2000-2100 m) has l_e ≈ 8-12 m, l_a ≈ 30-40 m.
 SPICE3_TOP_DEPTH_M = 1100.0
 SPICE3_LAYER_M = 50.0
@@ -82,7 +82,7 @@ def spice3_layered() -> LayeredIce:
 
 
 def homogeneous(scattering_length_m: float, absorption_length_m: float) -> LayeredIce:
-    """One layer everywhere (e.g. l_e = 25 m, l_a = 110 m for the anchors of physics.md §7.1)."""
+    """One layer everywhere (e.g. l_e = 25 m, l_a = 110 m for the anchors of docs/physics.md §7.1)."""
     return LayeredIce(np.array([0.0, 1.0]), np.array([1.0 / scattering_length_m]),
                       np.array([1.0 / absorption_length_m]),
                       name=f"homogeneous l_e={scattering_length_m:g} m, l_a={absorption_length_m:g} m")

@@ -1,9 +1,9 @@
-"""Expected light per DOM: the muex photon-flux model (physics.md §7.1 [S9]) in layered ice.
+"""Expected light per DOM: the muex photon-flux model (docs/physics.md §7.1 [S9]) in layered ice.
 
 Two kinds of emitters:
 
 - the bare muon's minimum-ionising light as a line source (direct light from the Cherenkov emission
-  point, the DOM's closest-approach geometry of physics.md §3);
+  point, the DOM's closest-approach geometry of docs/physics.md §3);
 - every discrete loss as a point source with the electromagnetic-cascade angular profile (hadronic
   cascades scaled down by the hadronic light factor).
 

@@ -27,9 +27,7 @@ _IRLS_STEPS = 20
 def first_hits(event: Event, hlc_only: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """(positions (N, 3) [m], times [ns]) of the first (HLC) pulse of every hit DOM."""
     pulses = event.pulses.select(event.pulses.hlc) if hlc_only else event.pulses
-    keys = pulses.dom_keys()
-    first = np.ones(len(keys), bool)
-    first[1:] = keys[1:] != keys[:-1]
+    first = pulses.first_per_dom()
     pos = event.geometry.lookup(pulses.string[first], pulses.om[first])
     return pos, pulses.time[first]
 

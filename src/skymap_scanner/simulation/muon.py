@@ -1,6 +1,6 @@
 """Muon tracks (through-going and starting) and their energy losses.
 
-Losses along the track (physics.md §13 steps 2-3, §14 item 2: do not skip the stochastic part):
+Losses along the track (docs/physics.md §13 steps 2-3, §14 item 2: do not skip the stochastic part):
 
 - ionisation a = 0.24 GeV/m, continuous (it drives the minimum-ionising light of the bare muon);
 - e+e- pair production, a share of b E, lumped into one cascade per 4 m segment with a Gamma-distributed
@@ -31,7 +31,7 @@ from skymap_scanner.simulation.constants import (
 from skymap_scanner.sky import direction_vector
 
 #: muons are followed inside a sphere of this radius [m] around the detector centre: the farthest DOM
-#: is ≈ 760 m from the origin and light from farther than ≈ 250 m from a DOM is negligible (physics.md
+#: is ≈ 760 m from the origin and light from farther than ≈ 250 m from a DOM is negligible (docs/physics.md
 #: §7.1 table: 1e-4 of the 10 m yield at 200 m)
 GENERATION_RADIUS_M = 1000.0
 #: through-going muons cross the plane through the origin perpendicular to them uniformly within this
@@ -41,7 +41,7 @@ IMPACT_RADIUS_M = 400.0
 #: volume (strings to 575 m, DOMs between z = -505 and +498 m); this project's default
 STARTING_CYLINDER_M = (450.0, 400.0)
 #: simulation time [ns] at which the muon passes its closest approach to the detector centre; the readout
-#: window is [0, READOUT_WINDOW_NS] (physics.md §8: "20 µs window")
+#: window is [0, READOUT_WINDOW_NS] (docs/physics.md §8: "20 µs window")
 CLOSEST_APPROACH_TIME_NS = 10_000.0
 READOUT_WINDOW_NS = 20_000.0
 

@@ -1,6 +1,6 @@
 """From expected light to pulses: scattering delays, jitter, charges, noise, pulse merging, HLC flags.
 
-Photon delays deliberately do not follow the reconstruction's Pandel PDF (physics.md §14): the arrival
+Photon delays deliberately do not follow the reconstruction's Pandel PDF (docs/physics.md §14): the arrival
 time of a photon that reaches distance r through ice with effective scattering length l_e and
 absorption length l_a is drawn from the diffusion Green's function of a point source with absorption,
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import log_ndtr, ndtr
 
-from skymap_scanner.event.model import FLAG_LC
+from skymap_scanner.event.model import FLAG_LC, dom_key
 from skymap_scanner.simulation.constants import (
     C_ICE_M_PER_NS,
     DISCRIMINATOR_PE,
@@ -118,7 +118,7 @@ def merge_pulses(dom: np.ndarray, time_ns: np.ndarray,
 def local_coincidence(string: np.ndarray, om: np.ndarray, time_ns: np.ndarray) -> np.ndarray:
     """HLC flag per pulse: another DOM within LC_SPAN on the same string has a pulse within
     ±LC_WINDOW_NS. Times must lie in [0, 1e7) ns."""
-    key = string.astype(np.int64) * 1000 + om
+    key = dom_key(string, om)
     order = np.lexsort((time_ns, key))
     sorted_code = (key * 1e7 + time_ns)[order]
     hlc = np.zeros(len(key), bool)

@@ -1,6 +1,6 @@
 """Simulate one muon event with truth: track → losses → expected light → photons → pulses → Event.
 
-Recipe of physics.md §13 with the mismatches of §14 kept on purpose (stochastic losses, layered ice,
+Recipe of docs/physics.md §13 with the mismatches of §14 kept on purpose (stochastic losses, layered ice,
 a non-Pandel delay model). Saturation is left out: very bright DOMs keep their full charge.
 """
 

@@ -1,4 +1,4 @@
-"""A small synthetic track-like event for demos and tests (not a physics simulation).
+"""A small synthetic track-like event for demos and tests (a toy, not the physics simulation).
 
 A muon-like straight track through an IceCube-86 geometry: DOMs within 150 m of the track get one
 pulse at the direct Cherenkov arrival time plus an exponential delay; charges fall with distance.
@@ -20,14 +20,9 @@ from skymap_scanner.event.model import (
     Particle,
     Pulses,
 )
+from skymap_scanner.physics.constants import C_VACUUM_M_PER_NS, N_PHASE
+from skymap_scanner.simulation.detector import DOM_SPACING_M, DOMS_PER_STRING, STRING_SPACING_M
 from skymap_scanner.sky import direction_vector
-
-#: IceTray I3Constants.h: phase index n_p = 1.3195, c = 0.299792458 m/ns (shared/docs/physics.md §2)
-N_PHASE = 1.3195
-C_VACUUM = 0.299792458  # m/ns
-#: standard string spacing 125 m, DOM spacing 17 m, 1450-2450 m depth (IceCube Collaboration,
-#: JINST 12 (2017) P03012); the origin is at 1948.07 m depth
-STRING_SPACING_M, DOM_SPACING_M, N_DOMS = 125.0, 17.0, 60
 
 
 def hex_geometry(rings: int = 5) -> Geometry:
@@ -38,12 +33,12 @@ def hex_geometry(rings: int = 5) -> Geometry:
             if abs(i + j) <= rings:
                 xs.append(STRING_SPACING_M * (i + 0.5 * j))
                 ys.append(STRING_SPACING_M * (math.sqrt(3) / 2 * j))
-    zs = 500.0 - DOM_SPACING_M * np.arange(N_DOMS)
+    zs = 500.0 - DOM_SPACING_M * np.arange(DOMS_PER_STRING)
     n_str = len(xs)
     return Geometry(
-        string=np.repeat(np.arange(1, n_str + 1), N_DOMS),
-        om=np.tile(np.arange(1, N_DOMS + 1), n_str),
-        x=np.repeat(xs, N_DOMS), y=np.repeat(ys, N_DOMS), z=np.tile(zs, n_str),
+        string=np.repeat(np.arange(1, n_str + 1), DOMS_PER_STRING),
+        om=np.tile(np.arange(1, DOMS_PER_STRING + 1), n_str),
+        x=np.repeat(xs, DOMS_PER_STRING), y=np.repeat(ys, DOMS_PER_STRING), z=np.tile(zs, n_str),
         source=f"synthetic hexagonal grid, {n_str} strings",
     )
 
@@ -60,7 +55,8 @@ def synthetic_event(zenith: float = 1.9, azimuth: float = 4.0, seed: int = 1,
     perp = np.linalg.norm(rel - along[:, None] * p, axis=1)
     hit = (perp < 150.0) & (rng.random(len(perp)) < np.exp(-perp / 80.0))
     theta_c = math.acos(1 / N_PHASE)
-    t_direct = (along - perp / math.tan(theta_c)) / C_VACUUM + perp * N_PHASE / (C_VACUUM * math.sin(theta_c))
+    c = C_VACUUM_M_PER_NS
+    t_direct = (along - perp / math.tan(theta_c)) / c + perp * N_PHASE / (c * math.sin(theta_c))
     time = 10_000.0 + t_direct[hit] + rng.exponential(15.0 + 0.3 * perp[hit])
     charge = np.maximum(0.25, rng.exponential(1 + 30.0 * np.exp(-perp[hit] / 40.0)))
     pulses = Pulses(geometry.string[hit], geometry.om[hit], time, charge, np.full(hit.sum(), FLAG_LC))

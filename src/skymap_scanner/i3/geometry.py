@@ -1,6 +1,6 @@
 """Geometry sources: a DOM table (CSV), an IceCube GCD file, and interpolation for missing DOMs.
 
-The table ``icecube86.csv`` (columns ``string, om, x, y, z, dom_type, …``; i3-format.md §8.4) lacks
+The table ``icecube86.csv`` (columns ``string, om, x, y, z, dom_type, …``; docs/i3-format.md §8.4) lacks
 77 in-ice DOMs; a hit on one of them gets a position interpolated along its string.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skymap_scanner.event.model import EventError, Geometry
+from skymap_scanner.event.model import EventError, Geometry, dom_key, dom_of_key
 from skymap_scanner.i3.gcd import OMTYPE_ICECUBE, GeometryDiffHeader, OMGeo
 from skymap_scanner.i3.gcd_file import read_omgeo_map
 from skymap_scanner.i3.objects import OMKey
@@ -19,7 +19,7 @@ from skymap_scanner.i3.pulses import MAX_INICE_OM
 
 #: environment variable naming a default geometry table
 GEOMETRY_TABLE_ENV = "SKYSCAN_GEOMETRY_TABLE"
-#: baseline names written by old alerts → the file upstream uses (upstream-behaviour §3.3)
+#: baseline names written by old alerts → the file upstream uses (docs/upstream-behaviour.md §3.3)
 LEGACY_BASELINES = {"current-gcd": "2016_01_08_Run127381.i3"}
 GCD_SUFFIXES = ("", ".gz", ".bz2", ".zst")
 _REQUIRED_COLUMNS = ("string", "om", "x", "y", "z")
@@ -82,16 +82,17 @@ def with_interpolated_doms(geometry: Geometry, string: np.ndarray, om: np.ndarra
     """``geometry`` plus interpolated positions for those of the given DOMs it lacks.
 
     Accurate to about 1 m (DOM spacing 17.02 m on standard strings, 7.01 m in the deep part of
-    DeepCore strings; i3-format.md §8.4). The source notes how many DOMs were added.
+    DeepCore strings; docs/i3-format.md §8.4). The source notes how many DOMs were added.
     """
-    want = np.unique(np.asarray(string, np.int64) * 1000 + np.asarray(om, np.int64))
-    missing = np.setdiff1d(want, geometry.keys())
+    missing = np.setdiff1d(np.unique(dom_key(string, om)), geometry.keys())
     if not len(missing):
         return geometry
-    added = np.array([_interpolate_one(geometry, int(k // 1000), int(k % 1000)) for k in missing])
+    missing_string, missing_om = dom_of_key(missing)
+    added = np.array([_interpolate_one(geometry, int(s), int(o))
+                      for s, o in zip(missing_string, missing_om, strict=True)])
     pos = np.vstack([geometry.positions(), added])
     return Geometry(
-        np.r_[geometry.string, missing // 1000], np.r_[geometry.om, missing % 1000],
+        np.r_[geometry.string, missing_string], np.r_[geometry.om, missing_om],
         pos[:, 0], pos[:, 1], pos[:, 2],
         source=f"{geometry.source} + {len(missing)} interpolated DOM(s)",
     )

@@ -1,7 +1,9 @@
 """The ``inspect`` report of an event file: identity, time, pulse counts, cleaning, fits, geometry.
 
 :func:`inspect_event` returns a JSON-ready dict (top-level ``run_id, event_id, mjd, event_type,
-npulses, nch, qtot`` describe the OnlineL2-cleaned pulses); :func:`format_report` renders it.
+npulses, nch, qtot`` describe the OnlineL2-cleaned pulses; ``seeds`` are the event's after the
+preparation every scan applies, i.e. with the VHESelfVeto vertex seed); :func:`format_report`
+renders it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from skymap_scanner.event.model import Event, Particle, Pulses
 from skymap_scanner.i3.alert import AlertPacket, alert_geometry, build_event, read_alert_packet
 from skymap_scanner.io.events import load_event
 from skymap_scanner.prepare.cleaning import online_l2_cleaning, pulse_summary
+from skymap_scanner.prepare.seed_vertex import with_vertex_seed
 
 #: message metadata compared with the cleaning
 MESSAGE_COUNTS = ("npulses", "nch", "qtot")
@@ -65,6 +68,7 @@ def _alert_part(packet: AlertPacket) -> dict[str, Any]:
 
 
 def _event_part(event: Event) -> dict[str, Any]:
+    event = with_vertex_seed(event)
     pulses = event.pulses
     cleaning = online_l2_cleaning(pulses, event.geometry)
     return {
