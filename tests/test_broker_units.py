@@ -2,9 +2,9 @@
 the retry policy."""
 
 import pytest
-from skymap_scanner.config import Settings
 
 from skymap_scanner.pixels.types import PixelVariation
+from skymap_scanner.settings import Settings
 from skymap_scanner.transport import BrokerConfig, TransportError, create_server_transport
 from skymap_scanner.transport.broker import check_scan_id, done_marker, parse_control
 from skymap_scanner.transport.inprocess import InProcessTransport
@@ -113,17 +113,13 @@ def test_failed_attempt_is_split_then_given_up():
     assert "time limit (after 3 attempts)" in result.failures[0].reason
 
 
-def test_inprocess_scan_equals_process_scan(tmp_path):
-    from skymap_scanner.pixels.choose import NSideProgression
-    from skymap_scanner.server.scan import ScanConfig, ScanServer
+def test_inprocess_scan_equals_process_scan():
+    from skymap_scanner.api import scan
     from skymap_scanner.simulation.synthetic import synthetic_event
 
     def llh(spec):
-        config = ScanConfig(reco_algo="dummy", progression=NSideProgression.parse("8:0 64:4"),
-                            output_dir=tmp_path / spec, progress_bar=False, shuffle_seed=1)
-        with create_server_transport(spec, workers=2) as transport:
-            outcome = ScanServer(synthetic_event(seed=2), config, transport).run()
-        return {n: {p: r.llh for p, r in pixels.items()} for n, pixels in outcome.collector.results.items()}
+        result = scan(synthetic_event(seed=2), "dummy", "8:0 64:4", workers=2, transport=spec, progress=False)
+        return {n: {p: r.llh for p, r in pixels.items()} for n, pixels in result.pixels.items()}
 
     assert llh("inprocess") == llh("processes")
 
@@ -153,7 +149,7 @@ def test_transport_imports_nothing_above_it():
 
     import skymap_scanner.transport
 
-    above = tuple(f"skymap_scanner.{m}" for m in ("client", "server", "config", "cli"))
+    above = tuple(f"skymap_scanner.{m}" for m in ("client", "server", "settings", "api", "cli"))
     for path in Path(skymap_scanner.transport.__file__).parent.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
