@@ -278,3 +278,18 @@ def test_config_validation():
         SimulationConfig(interaction="cascade", starting=True)
     with pytest.raises(ValueError, match="inelasticity"):
         SimulationConfig(interaction="nc", inelasticity=1.5)
+
+
+def test_cli_simulate_interaction(tmp_path):
+    from click.testing import CliRunner
+
+    from skymap_scanner.cli import cli
+
+    out = tmp_path / "nc.npz"
+    result = CliRunner().invoke(cli, ["simulate", "--interaction", "nc", "--energy", "2e4", "--zenith", "60",
+                                      "--azimuth", "10", "--vertex", "0,50,-100", "--seed", "2", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    ev = read_event(out)
+    assert ev.truth_info["interaction"] == "nc" and ev.truth["primary"].z == -100.0
+    bad = CliRunner().invoke(cli, ["simulate", "--vertex", "1,2", "--output", str(tmp_path / "x.npz")])
+    assert bad.exit_code != 0
