@@ -45,6 +45,7 @@ from skymap_scanner.simulation.constants import (
     SECONDARY_ANGLE_B,
     SIN_CHERENKOV,
 )
+from skymap_scanner.simulation.light import _far_weight  # one blending rule for both profiles
 
 #: point sources per cascade along its axis (quantiles (i + 1/2)/N of the longitudinal profile)
 N_LONGITUDINAL = 8
@@ -125,8 +126,6 @@ def forward_fraction() -> float:
 def secondaries_profile(cos_psi: np.ndarray, distance_m: np.ndarray, scattering_m: np.ndarray) -> np.ndarray:
     """Angular emission of the cascade's secondaries, blended to isotropic with distance (as muex does
     for its profile: weight sinh(d / l_e) on the isotropic part)."""
-    from skymap_scanner.simulation.light import _far_weight  # one blending rule for both profiles
-
     y = _far_weight(distance_m, scattering_m)
     return (emission_density(cos_psi) + y) / (1.0 + y)
 
