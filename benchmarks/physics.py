@@ -3,7 +3,8 @@
 Usage:
   python benchmarks/physics.py [--events 36] [--energy 1e5] [--reco mpe_pandel] [--reco-option KEY=VALUE ...]
       [--nsides "8:0 64:12 512:24"] [--workers 2] [--seed 1] [--starting] [--calibration FILE]
-      [--write-calibration FILE] [--i3 FILE [--max-i3-events N]] [--output FILE.json]
+      [--interaction muon|cascade|nc|starting|tau] [--write-calibration FILE] [--i3 FILE [--max-i3-events N]]
+      [--output FILE.json]
 
 Each event (simulated with ``skymap_scanner.simulation``, random direction, or read from an IceCube
 ``.i3`` simulation file with ``--i3``) is scanned like a real alert (embedded workers, the nside
@@ -115,10 +116,17 @@ def scan(event: Event, args: argparse.Namespace, output_dir: Path) -> tuple[Scan
     return plan, result, seconds
 
 
+def true_particle(event: Event) -> Any:
+    """The particle whose direction is the truth: the neutrino ("primary") of simulated neutrino
+    interactions, else the muon (through-going simulation, IceCube .i3 files)."""
+    neutrino = event.truth_info.get("interaction", "muon") not in ("muon", "starting_muon")
+    return event.truth["primary"] if neutrino and "primary" in event.truth else event.truth["muon"]
+
+
 def evaluate(event: Event, args: argparse.Namespace, output_dir: Path) -> tuple[EventOutcome, Any]:
     plan, outcome, seconds = scan(event, args, output_dir)
     results = outcome.pixels
-    mu = event.truth["muon"]
+    mu = true_particle(event)
     ra_t, dec_t = (float(v) for v in dir_to_equa(mu.zenith, mu.azimuth, event.metadata.mjd))
     ra_b, dec_b, llh_best = best_pixel(results)
     llh_truth = llh_at_truth(plan, results, (mu.zenith, mu.azimuth), ra_t, dec_t)
@@ -144,7 +152,7 @@ def events(args: argparse.Namespace) -> Iterator[Event]:
             if "muon" in event.truth and event.truth["muon"].has_direction:
                 yield event
         return
-    config = SimulationConfig(energy_gev=args.energy, starting=args.starting)
+    config = SimulationConfig(energy_gev=args.energy, starting=args.starting, interaction=args.interaction)
     for i in range(args.events):
         yield simulate_event(config, args.seed, i)
 
@@ -168,7 +176,7 @@ def summarize(outcomes: list[EventOutcome], results: list[Any], args: argparse.N
                                                         if o.areas_wilks_deg2]), 0.5),
         "settings": {"energy_gev": args.energy, "reco": args.reco, "reco_options": dict(args.reco_option),
                      "nsides": args.nsides, "refine_seed": args.refine_seed, "seed": args.seed,
-                     "starting": args.starting, "i3": args.i3},
+                     "starting": args.starting, "interaction": args.interaction, "i3": args.i3},
     }
     if len(finite) >= 4:
         cal = calibrate(finite, f"{args.reco} on {len(finite)} simulated events at {args.energy:g} GeV")
@@ -222,6 +230,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--seed", type=int, default=1, help="simulation seed (events use event_id 0..N-1)")
     p.add_argument("--starting", action="store_true", help="starting tracks instead of through-going")
+    p.add_argument("--interaction", choices=["muon", "cascade", "nc", "starting", "tau"], default="muon",
+                   help="simulated interaction (default muon; others: --energy is the neutrino energy and the "
+                        "truth is the neutrino direction)")
     p.add_argument("--calibration", type=Path, help="contour calibration (JSON) to test")
     p.add_argument("--write-calibration", type=Path, help="write the levels measured on these events (JSON)")
     p.add_argument("--i3", help="scan the events of an IceCube .i3 simulation file (MC truth) instead")

@@ -100,17 +100,23 @@ class ScanResult:
 
 
 def simulate(energy_gev: float = 1e5, zenith_deg: float | None = None, azimuth_deg: float | None = None,
-             seed: int = 1, *, starting: bool = False, noise: bool = True, event_id: int = 0) -> Event:
-    """One IceCube-like simulated muon event with truth (IceCube-86-like detector, layered ice).
+             seed: int = 1, *, starting: bool = False, noise: bool = True, event_id: int = 0,
+             interaction: str = "muon", vertex: tuple[float, float, float] | None = None,
+             inelasticity: float | None = None) -> Event:
+    """One IceCube-like simulated event with truth (IceCube-86-like detector, layered ice).
 
-    ``energy_gev`` where the muon enters the simulation volume (``starting``: at creation inside
-    the detector); direction isotropic unless given; ``seed`` also sets the run id.
+    ``interaction``: ``"muon"`` (default; ``energy_gev`` where the muon enters the simulation volume,
+    ``starting``: at creation inside the detector) or a neutrino interaction, ``"cascade"`` (νe CC),
+    ``"nc"``, ``"starting"`` (νμ CC) or ``"tau"`` (ντ CC), with ``energy_gev`` the neutrino energy,
+    ``vertex`` [m] and ``inelasticity`` optionally fixed. Direction isotropic unless given; ``seed``
+    also sets the run id. See docs/simulation.md.
     """
     from skymap_scanner.simulation.simulate import SimulationConfig, simulate_event
 
     config = SimulationConfig(energy_gev=energy_gev, zenith=None if zenith_deg is None else math.radians(zenith_deg),
                               azimuth=None if azimuth_deg is None else math.radians(azimuth_deg),
-                              starting=starting, noise=noise)
+                              starting=starting, noise=noise, interaction=interaction, vertex=vertex,
+                              inelasticity=inelasticity)
     return simulate_event(config, seed=seed, event_id=event_id)
 
 

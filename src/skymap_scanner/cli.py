@@ -192,14 +192,34 @@ def demo(event_seed: int, **kwargs: Any) -> None:
     _run_scan(event, **kwargs)
 
 
+def _vertex(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[float, float, float] | None:
+    if value is None:
+        return None
+    try:
+        x, y, z = (float(v) for v in value.split(","))
+    except ValueError:
+        raise click.BadParameter(f"expected X,Y,Z in metres, got {value!r}") from None
+    return x, y, z
+
+
 @cli.command()
+@click.option("--interaction", type=click.Choice(["muon", "cascade", "nc", "starting", "tau"]), default="muon",
+              show_default=True,
+              help="muon: through-going muon; cascade: nu_e CC; nc: neutral current; starting: nu_mu CC "
+                   "(hadronic cascade + muon); tau: nu_tau CC (cascade + tau + decay)")
 @click.option("--energy", type=float, default=1e5, show_default=True,
-              help="muon energy [GeV] where it enters the simulation volume (starting: at creation)")
+              help="muon energy [GeV] where it enters the simulation volume (starting: at creation); "
+                   "neutrino energy for the other interactions")
+@click.option("--vertex", callback=_vertex, metavar="X,Y,Z",
+              help="interaction vertex [m] (neutrino interactions; default: random, contained or partly)")
+@click.option("--inelasticity", type=click.FloatRange(0.0, 1.0),
+              help="fix the inelasticity y (neutrino interactions; default: drawn)")
 @click.option("--zenith", type=float, help="zenith [deg] the muon comes from (default: isotropic)")
 @click.option("--azimuth", type=float, help="azimuth [deg] (default: isotropic)")
 @click.option("--seed", type=int, default=1, show_default=True, help="random seed (also the run id)")
 @click.option("--n-events", type=click.IntRange(min=1), default=1, show_default=True, help="events to simulate")
-@click.option("--starting", is_flag=True, help="create the muon inside the detector, with a hadronic cascade")
+@click.option("--starting", is_flag=True,
+              help="(interaction muon) create the muon inside the detector, with a hadronic cascade")
 @click.option("--mjd", type=float, help="event time (MJD, UTC); default: random in 2024")
 @click.option("--geometry", type=click.Path(path_type=Path), help="geometry table (CSV) instead of the generator")
 @click.option("--ice", type=click.Choice(["layered", "homogeneous"]), default="layered", show_default=True,
@@ -207,10 +227,12 @@ def demo(event_seed: int, **kwargs: Any) -> None:
 @click.option("--noise/--no-noise", default=True, show_default=True, help="dark noise (560/780 Hz per DOM)")
 @click.option("--output", "-o", type=click.Path(path_type=Path), required=True,
               help="event file (.npz or .json); with --n-events > 1 a folder")
-def simulate(energy: float, zenith: float | None, azimuth: float | None, seed: int, n_events: int,
+def simulate(interaction: str, energy: float, vertex: tuple[float, float, float] | None,
+             inelasticity: float | None, zenith: float | None, azimuth: float | None, seed: int, n_events: int,
              starting: bool, mjd: float | None, geometry: Path | None, ice: str, noise: bool,
              output: Path) -> None:
-    """Simulate IceCube-like muon events with truth and write them in the open event format."""
+    """Simulate IceCube-like muon events or neutrino interactions with truth and write them in the open
+    event format."""
     import math
 
     from skymap_scanner.simulation import detector_from_table, homogeneous, icecube86_like, spice3_layered
@@ -219,7 +241,8 @@ def simulate(energy: float, zenith: float | None, azimuth: float | None, seed: i
     try:
         config = SimulationConfig(energy_gev=energy, zenith=None if zenith is None else math.radians(zenith),
                                   azimuth=None if azimuth is None else math.radians(azimuth),
-                                  starting=starting, mjd=mjd, noise=noise)
+                                  starting=starting, mjd=mjd, noise=noise, interaction=interaction,
+                                  vertex=vertex, inelasticity=inelasticity)
         det = detector_from_table(geometry) if geometry else icecube86_like()
         ice_model = spice3_layered() if ice == "layered" else homogeneous(25.0, 110.0)
         for event in write_simulated_events(config, seed, n_events, output, det, ice_model):

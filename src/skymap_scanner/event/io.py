@@ -7,7 +7,9 @@ Layout (both containers hold the same fields; see ``docs/event-format.md``):
 - ``pulses``: string, om, time [ns], charge [PE], flags (I3RecoPulse bits, 1 = HLC);
 - ``geometry``: string, om, x, y, z [m] (+ ``source``);
 - ``seeds`` / ``truth``: name -> {zenith, azimuth [rad], x, y, z [m], time [ns], energy [GeV], shape};
-- optional ``truth_losses`` (N x 5: x, y, z, time, energy), ``realtime_version``.
+- optional ``truth_losses`` (N x 5: x, y, z, time, energy), ``realtime_version``;
+- optional ``truth_loss_types`` (one name per loss row) and ``truth_info`` (scalar truth), both in
+  the JSON header (readers of files without them get None / {}).
 
 In ``.npz`` the arrays are stored as ``pulses.<col>``, ``geometry.<col>``, ``truth_losses`` and
 everything else as a JSON string under ``header``; files are read with ``allow_pickle=False``.
@@ -69,7 +71,18 @@ def _header(event: Event) -> dict[str, Any]:
         "geometry_source": event.geometry.source,
         "seeds": {k: _particle_to_json(v) for k, v in event.seeds.items()},
         "truth": {k: _particle_to_json(v) for k, v in event.truth.items()},
-    }
+    } | _truth_extras(event)
+
+
+def _truth_extras(event: Event) -> dict[str, Any]:
+    """Optional simulation extras, written only when present (files stay as before otherwise)."""
+    out: dict[str, Any] = {}
+    if event.truth_info:
+        out["truth_info"] = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                             for k, v in event.truth_info.items()}
+    if event.truth_loss_types is not None:
+        out["truth_loss_types"] = list(event.truth_loss_types)
+    return out
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:
@@ -123,6 +136,11 @@ def event_from_dict(d: Any, source: str = "") -> Event:
     seeds = {str(k): _particle_from_json(v, f"seeds.{k}") for k, v in (d.get("seeds") or {}).items()}
     truth = {str(k): _particle_from_json(v, f"truth.{k}") for k, v in (d.get("truth") or {}).items()}
     losses = d.get("truth_losses")
+    info = d.get("truth_info") or {}
+    types = d.get("truth_loss_types")
+    if not isinstance(info, dict) or not (types is None or isinstance(types, list)):
+        raise EventError("truth_info must be an object and truth_loss_types a list")
+    info = {str(k): (math.nan if v is None else v) for k, v in info.items()}
     return Event(
         metadata=metadata,
         pulses=pulses,
@@ -132,6 +150,8 @@ def event_from_dict(d: Any, source: str = "") -> Event:
         truth_losses=None if losses is None else np.asarray(losses, dtype=np.float64).reshape(-1, 5),
         realtime_version=str(d.get("realtime_version", "")),
         source=source,
+        truth_info=info,
+        truth_loss_types=None if types is None else tuple(str(t) for t in types),
     )
 
 

@@ -232,6 +232,10 @@ class Event:
     may keep further fits under their original key names. ``truth`` holds MC truth (e.g. "primary",
     "muon"); ``truth_losses`` is an (N, 5) array of stochastic losses (x, y, z [m], time [ns],
     energy [GeV]). ``realtime_version`` is the alert format version ("2021a", ...) or "".
+    Simulation extras (optional): ``truth_loss_types`` names the kind of each loss (e.g. "em",
+    "hadronic", "pair", "radiative"), one per row of ``truth_losses``; ``truth_info`` holds scalar
+    truth (interaction type, neutrino energy, inelasticity, deposited energies, ...): str, int, float,
+    bool or None values.
     """
 
     metadata: EventMetadata
@@ -242,6 +246,8 @@ class Event:
     truth_losses: np.ndarray | None = None
     realtime_version: str = ""
     source: str = ""
+    truth_info: dict[str, str | int | float | bool | None] = field(default_factory=dict)
+    truth_loss_types: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if len(self.pulses) == 0:
@@ -252,6 +258,14 @@ class Event:
             if losses.ndim != 2 or losses.shape[1] != 5:
                 raise EventError("truth_losses must have shape (N, 5): x, y, z, time, energy")
             object.__setattr__(self, "truth_losses", losses)
+        if self.truth_loss_types is not None:
+            types = tuple(str(t) for t in self.truth_loss_types)
+            if self.truth_losses is None or len(types) != len(self.truth_losses):
+                raise EventError("truth_loss_types needs one entry per row of truth_losses")
+            object.__setattr__(self, "truth_loss_types", types)
+        for key, value in self.truth_info.items():
+            if not isinstance(key, str) or not (value is None or isinstance(value, (str, int, float, bool))):
+                raise EventError(f"truth_info[{key!r}] must be a str, int, float, bool or None")
 
     def hit_positions(self) -> np.ndarray:
         """(N, 3) position of the DOM of each pulse [m]."""

@@ -101,3 +101,45 @@ PULSE_MERGE_NS = 5.0
 #: local coincidence: a neighbour within 2 DOMs on the string hit within ±1 µs (docs/physics.md §2, §13 step 9)
 LC_SPAN = 2
 LC_WINDOW_NS = 1000.0
+
+# -- neutrino-induced cascades (simulation/cascade.py, simulation/interactions.py) ----------------
+#: photons of a cascade as the equivalent length of bare-muon track [m/GeV]: 5.321 m/GeV (Rädel &
+#: Wiebusch, Astropart. Phys. 38 (2012) 53, arXiv:1206.5530, for ice of density 0.910), scaled to
+#: this project's ice density. Multiplies CF like the muon's track light (the muex FF above, 5.21 m,
+#: is kept for the muon's own losses)
+RW_CASCADE_M_PER_GEV = 5.321 * (0.910 / ICE_DENSITY)
+#: radiation length of ice [m]: 0.39652 m at density 0.910 (Rädel & Wiebusch 2012), scaled
+RADIATION_LENGTH_M = 0.39652 * (0.910 / ICE_DENSITY)
+#: longitudinal profile dE/dt ∝ (b' t)^(a-1) e^(-b' t), t = l / X0, a = alpha + beta ln(E/GeV)
+#: (Rädel & Wiebusch 2012): electrons (electromagnetic cascades) and π+ (hadronic)
+EM_LONG_ALPHA, EM_LONG_BETA, EM_LONG_B = 2.01849, 0.63176, 0.63207
+HAD_LONG_ALPHA, HAD_LONG_BETA, HAD_LONG_B = 1.58357292, 0.41886807, 0.33833116
+#: hadronic light relative to electromagnetic, F(E) = 1 - (E/E0)^(-m) (1 - f0), with a Gaussian
+#: fluctuation of relative width rms0 · (ln E/GeV)^(-gamma) (π+ fit of Rädel & Wiebusch 2012, 2013:
+#: Astropart. Phys. 38 (2012) 53 and 44 (2013) 102, arXiv:1210.5140; the form used by ppc and clsim)
+RW_HAD_E0_GEV = 0.18791678
+RW_HAD_M = 0.16267529
+RW_HAD_F0 = 0.30974123
+RW_HAD_RMS0 = 0.95899551
+RW_HAD_GAMMA = 1.35589541
+#: angular distribution of the charged secondaries about the cascade axis, x = 1 - cos θ on [0, 2]:
+#: pdf ∝ x^(a-1) exp(-b x^a), a = 0.39, b = 2.61 (Rädel & Wiebusch 2012, as in ppc and clsim); every
+#: secondary emits on its own Cherenkov cone (cos θc = 1/n_phase)
+SECONDARY_ANGLE_A = 0.39
+SECONDARY_ANGLE_B = 2.61
+#: mean inelasticity ⟨y⟩ of νN charged-current (and, approximately, neutral-current) scattering versus
+#: log10(E_ν/GeV) (Gandhi, Quigg, Reno & Sarcevic, Astropart. Phys. 5 (1996) 81, table of ⟨y⟩ for
+#: neutrino CC scattering; values as transcribed here, not re-checked against the paper), interpolated
+#: linearly in log10 E
+MEAN_Y_LOG10_E = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0)
+MEAN_Y_VALUES = (0.483, 0.477, 0.472, 0.426, 0.332, 0.273, 0.250, 0.237)
+#: τ lepton: mass [GeV] and cτ [m] (PDG, R. L. Workman et al., PTEP 2022 083C01)
+TAU_MASS_GEV = 1.77686
+TAU_CTAU_M = 87.03e-6
+#: τ decay branching fractions: e ν ν 17.82 %, μ ν ν 17.39 %, the rest hadrons (PDG 2022)
+TAU_BR_ELECTRON = 0.1782
+TAU_BR_MUON = 0.1739
+#: E_in as the upstream IceCube Skymap Scanner reports it for its Millipede recos (Millipede: Aartsen et
+#: al., JINST 9 (2014) P03009, arXiv:1311.4767): losses whose times lie within the track's intersection
+#: with the instrumented volume widened by this length [m] (over c) at both ends
+E_IN_MARGIN_M = 60.0

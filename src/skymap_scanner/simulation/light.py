@@ -138,14 +138,19 @@ def track_emission(dom_pos: np.ndarray, efficiency: np.ndarray, start: np.ndarra
 
 def cascade_emission(dom_pos: np.ndarray, efficiency: np.ndarray, positions: np.ndarray, times_ns: np.ndarray,
                      energies_gev: np.ndarray, hadronic: np.ndarray, direction: np.ndarray,
-                     ice: LayeredIce) -> Emission:
-    """Point-source light of cascades (S,) at DOMs (D,): arrays of shape (S, D)."""
+                     ice: LayeredIce, *, profile: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+                     = cascade_profile, track_m_per_gev: float = FF_M_PER_GEV) -> Emission:
+    """Point-source light of cascades (S,) at DOMs (D,): arrays of shape (S, D).
+
+    Defaults: the muon losses' model (muex light per GeV and angular profile, hadronic factor of the
+    ``hadronic`` flags). Neutrino cascades (``cascade.py``) pass their own angular ``profile`` and light
+    per GeV, with EM-equivalent energies and ``hadronic`` all False."""
     rel = dom_pos[None, :, :] - positions[:, None, :]
     r = np.maximum(np.linalg.norm(rel, axis=2), MIN_DISTANCE_M)
     l_e, l_a = ice.path_lengths(positions[:, 2:3], dom_pos[None, :, 2])
     cos_eta = rel[:, :, 2] / r
     cos_psi = (rel @ direction) / r
-    light = CF * FF_M_PER_GEV * energies_gev * np.where(hadronic, hadronic_light_factor(energies_gev), 1.0)
+    light = CF * track_m_per_gev * energies_gev * np.where(hadronic, hadronic_light_factor(energies_gev), 1.0)
     mu = (light[:, None] * point_flux(r, l_e, l_a) * angular_acceptance(cos_eta, r, l_e)
-          * cascade_profile(cos_psi, r, l_e) * efficiency[None, :] * EFCR)
+          * profile(cos_psi, r, l_e) * efficiency[None, :] * EFCR)
     return Emission(mu, times_ns[:, None] + r / C_ICE_M_PER_NS, r, l_e, l_a)

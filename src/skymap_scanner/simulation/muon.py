@@ -81,7 +81,9 @@ class MuonTrack:
 @dataclass(frozen=True)
 class Losses:
     """Discrete losses (along-track ``s_m``, ``energy_gev``, ``hadronic`` flag) and the muon energy
-    profile (``profile_energy_gev`` at ``profile_s_m``; the muon exists up to ``range_m``)."""
+    profile (``profile_energy_gev`` at ``profile_s_m``; the muon exists up to ``range_m``).
+    ``kind`` names each loss: "pair" (e+e- lump), "radiative" (bremsstrahlung/photonuclear),
+    "hadronic" (the vertex cascade of a starting muon)."""
 
     s_m: np.ndarray
     energy_gev: np.ndarray
@@ -89,6 +91,7 @@ class Losses:
     profile_s_m: np.ndarray
     profile_energy_gev: np.ndarray
     range_m: float
+    kind: np.ndarray | None = None
 
     def energy_at(self, s_m: np.ndarray) -> np.ndarray:
         """Muon energy [GeV] at ``s_m`` (linear between profile points; 0 outside the track)."""
@@ -168,7 +171,7 @@ def _segment_losses(energy_gev: float, s0: float, ds: float,
 
 def propagate(track: MuonTrack, rng: np.random.Generator, segment_m: float = PAIR_SEGMENT_M) -> Losses:
     """Follow the muon in segments until it leaves the generation sphere or stops."""
-    s_list, e_list = [], []
+    s_list, e_list, k_list = [], [], []
     prof_s, prof_e = [0.0], [track.energy_gev]
     energy, s = track.energy_gev, 0.0
     while s < track.length_m and energy > 0.0:
@@ -180,17 +183,22 @@ def propagate(track: MuonTrack, rng: np.random.Generator, segment_m: float = PAI
             spent = energy
         s_list.append(pos)
         e_list.append(loss)
+        k_list.append(np.arange(len(loss)) > 0)  # the pair lump comes first
         energy -= spent
         s += ds
         prof_s.append(s)
         prof_e.append(energy)
     s_all = np.concatenate(s_list) if s_list else np.empty(0)
     e_all = np.concatenate(e_list) if e_list else np.empty(0)
+    radiative = np.concatenate(k_list) if k_list else np.empty(0, bool)
     keep = e_all > 0
     s_all, e_all = s_all[keep], e_all[keep]
+    kind = np.where(radiative[keep], "radiative", "pair").astype("<U9")
     hadronic = np.zeros(len(s_all), bool)
     if track.starting:
         s_all, e_all = np.concatenate([[0.0], s_all]), np.concatenate([[track.cascade_energy_gev], e_all])
         hadronic = np.concatenate([[True], hadronic])
+        kind = np.concatenate([np.array(["hadronic"]), kind])
     order = np.argsort(s_all, kind="stable")
-    return Losses(s_all[order], e_all[order], hadronic[order], np.array(prof_s), np.array(prof_e), s)
+    return Losses(s_all[order], e_all[order], hadronic[order], np.array(prof_s), np.array(prof_e), s,
+                  kind[order])

@@ -35,8 +35,10 @@ from skymap_scanner.simulation.constants import (
 #: mean charge [PE] of one photoelectron under :func:`spe_charges` (the Gaussian's truncation at 0 is
 #: a 4e-4 effect and neglected)
 SPE_MEAN_PE = (1.0 - SPE_EXP_FRACTION) * SPE_GAUSS_MEAN_PE + SPE_EXP_FRACTION * SPE_EXP_SCALE_PE
-#: bisection steps of the inverse-CDF sampler (interval shrinks by 2^-60)
+#: bisection steps of the inverse-CDF sampler (interval shrinks by 2^-60); neutrino cascades, with
+#: up to ~10^7 photons, use CASCADE_BISECTION_STEPS (2^-32 of a ≲ 10^5 ns interval: < 0.1 ps)
 _BISECTION_STEPS = 60
+CASCADE_BISECTION_STEPS = 32
 
 
 def diffusion_parameters(path_m: np.ndarray, scattering_m: np.ndarray,
@@ -57,12 +59,12 @@ def inverse_gaussian_sf(t: np.ndarray, mean: np.ndarray, shape: np.ndarray) -> n
 
 
 def truncated_inverse_gaussian(mean: np.ndarray, shape: np.ndarray, t_min: np.ndarray,
-                               rng: np.random.Generator) -> np.ndarray:
-    """Draws from an inverse-Gaussian restricted to t ≥ t_min (inverse CDF by bisection)."""
+                               rng: np.random.Generator, steps: int = _BISECTION_STEPS) -> np.ndarray:
+    """Draws from an inverse-Gaussian restricted to t ≥ t_min (inverse CDF by ``steps`` bisections)."""
     target = rng.random(np.shape(mean)) * inverse_gaussian_sf(t_min, mean, shape)
     lo = np.asarray(t_min, np.float64).copy()
     hi = np.maximum(lo, mean) + 10.0 * mean + 80.0 * mean**2 / shape
-    for _ in range(_BISECTION_STEPS):
+    for _ in range(steps):
         mid = 0.5 * (lo + hi)
         above = inverse_gaussian_sf(mid, mean, shape) > target
         lo = np.where(above, mid, lo)
@@ -71,10 +73,10 @@ def truncated_inverse_gaussian(mean: np.ndarray, shape: np.ndarray, t_min: np.nd
 
 
 def scattering_delays(path_m: np.ndarray, scattering_m: np.ndarray, absorption_m: np.ndarray,
-                      rng: np.random.Generator) -> np.ndarray:
+                      rng: np.random.Generator, steps: int = _BISECTION_STEPS) -> np.ndarray:
     """Delay [ns] after the direct (unscattered) arrival for photons with these paths and ice."""
     mean, shape, direct = diffusion_parameters(path_m, scattering_m, absorption_m)
-    return truncated_inverse_gaussian(mean, shape, direct, rng) - direct
+    return truncated_inverse_gaussian(mean, shape, direct, rng, steps) - direct
 
 
 def spe_charges(n: int, rng: np.random.Generator) -> np.ndarray:
