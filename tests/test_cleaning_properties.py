@@ -47,7 +47,7 @@ def reference_seeded_rt(time: np.ndarray, position: np.ndarray, hlc: np.ndarray,
 
 
 coordinate = st.one_of(st.integers(-10, 10).map(lambda k: 30.0 * k), st.floats(-300, 300))
-offset = st.sampled_from([0.0, 0.5, 1e5, 7.357e8])
+offset = st.sampled_from([0.0, 0.5, 1e5, 7.357e8, 1e20])  # at 1e20 ns, t + 1000 ns == t
 
 
 @st.composite
@@ -82,8 +82,15 @@ def test_link_counts_equal_the_pairwise_definition(event, data):
     linked = reference_links(time, position) & flagged[None, :]
     links = RTLinks(time, position, dom)
     np.testing.assert_array_equal(links.count_linked(flagged), linked.sum(axis=1))
-    partner_doms = [len(set(dom[row].tolist())) for row in linked]
+    partner_doms = np.array([len(set(dom[row].tolist())) for row in linked], np.int64)
     np.testing.assert_array_equal(links.count_partner_doms(flagged), partner_doms)
+    query = np.array(data.draw(st.lists(st.booleans(), min_size=len(time), max_size=len(time))), bool)
+    at_most = data.draw(st.integers(1, 3))
+    for counted, full in ((links.count_linked(flagged, query, at_most), linked.sum(axis=1)),
+                          (links.count_partner_doms(flagged, query, at_most), partner_doms)):
+        np.testing.assert_array_equal(counted[~query], 0)
+        np.testing.assert_array_equal(np.minimum(counted, at_most)[query], np.minimum(full, at_most)[query])
+        assert np.all(counted[query] <= full[query])
 
 
 @settings(max_examples=200, deadline=None)

@@ -11,24 +11,26 @@ than ``RT_TIME`` (the later time < the earlier time + ``RT_TIME``, as computed i
 pulses on one DOM can be linked, a pulse is never linked to itself. All pulse pairs are never
 built:
 
-1. DOM pairs within the radius from a uniform grid of cells slightly wider than the radius (only
-   the 27 neighbouring cells are candidates): O(D·k) time and memory (:func:`dom_pairs_within`).
-2. Pulses sorted by (DOM, time); times and times + ``RT_TIME`` are replaced by their ranks among
-   both, so the pulses of DOM b linked to pulse p are one index interval of that order, found by
-   two binary searches on integer keys (DOM, rank): O(N log N).
-3. Every query (pulse, neighbour DOM) gives the number of flagged pulses in its interval from a
-   prefix sum: HLC core (HLC partners on ≥ 2 distinct DOMs, own DOM included) and each growth
-   iteration are O(N·k·log N) time; queries go in blocks of ``_QUERY_BLOCK``, so the memory is
-   O(N + E) (:class:`RTLinks`).
-4. The best time window: one sort and one binary search per pulse, O(N log N).
+1. DOM pairs within the radius from a k-d tree: O(D log D + D·k) time, O(D·k) memory
+   (:func:`dom_pairs_within`).
+2. Pulses sorted by (DOM, time): the pulses of DOM b linked to pulse p are one index interval,
+   found by two binary searches (t_q + ``RT_TIME`` > t_p, t_q < t_p + ``RT_TIME``); a prefix sum
+   over flagged pulses counts those in it. A numba kernel visits, per queried pulse, its DOM's
+   neighbours until the answer is known: HLC core (HLC partners on ≥ 2 distinct DOMs, own DOM
+   included) stops at 2, each growth iteration asks only the pulses not yet selected and stops
+   at the first link. O(N log N) to sort, at most O(N·k·log N) per step (typically O(N log N):
+   most pulses find 2 partner DOMs among their first neighbours), O(N + E) memory
+   (:class:`RTLinks`).
+3. The best time window: one sort and one binary search per pulse, O(N log N).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
+from scipy.spatial import KDTree
 
 from skymap_scanner.event.model import Geometry, Pulses
 
@@ -40,8 +42,7 @@ RT_ITERATIONS = 3  # growth iterations
 TIME_WINDOW = 6000.0  # ns, I3TimeWindowCleaning window length
 DEEPCORE_FIRST_STRING = 79  # strings 79-86 are DeepCore (removed for CleanedMuonPulsesIC)
 
-_QUERY_BLOCK = 1 << 18  # (pulse, neighbour DOM) queries per vectorised block: bounds the memory
-_CELL_MARGIN = 1.01  # grid cell = radius × this, so rounding never hides a pair within the radius
+_CANDIDATE_MARGIN = 1.01  # k-d tree search radius = radius × this: no pair within the radius is missed
 
 
 @dataclass(frozen=True)
@@ -63,45 +64,82 @@ def pulse_summary(pulses: Pulses) -> tuple[int, int, float]:
 
 def dom_pairs_within(position: np.ndarray, radius: float = RT_RADIUS) -> tuple[np.ndarray, np.ndarray]:
     """All ordered pairs (a, b) of rows of ``position`` (D, 3) [m] with squared distance
-    ≤ ``radius``² [m²], a = b included, sorted by (a, b). O(D·k) time and memory via a grid of
-    cubic cells of side ``radius × 1.01``: points within the radius lie in neighbouring cells."""
-    position = np.asarray(position, np.float64)
-    finite = np.flatnonzero(np.isfinite(position).all(axis=1))  # NaN or inf: within no radius
-    if len(finite) < len(position):
-        a, b = dom_pairs_within(position[finite], radius)
-        return finite[a], finite[b]
-    n = len(position)
-    if not n:
-        return np.empty(0, np.intp), np.empty(0, np.intp)
-    cell = np.floor(position / (radius * _CELL_MARGIN)).astype(np.int64)
-    cell -= cell.min(axis=0) - 1  # ≥ 1, so the neighbours' cells (±1) stay inside the grid
-    ny, nz = cell[:, 1].max() + 2, cell[:, 2].max() + 2
-    key = (cell[:, 0] * ny + cell[:, 1]) * nz + cell[:, 2]
-    by_key = np.argsort(key, kind="stable")
-    sorted_key = key[by_key]
-    first, second = [], []
-    for dx in (-1, 0, 1):
-        for dy in (-1, 0, 1):
-            for dz in (-1, 0, 1):
-                target = key + (dx * ny + dy) * nz + dz
-                lo = np.searchsorted(sorted_key, target, side="left")
-                count = np.searchsorted(sorted_key, target, side="right") - lo
-                a = np.repeat(np.arange(n), count)
-                start = np.cumsum(count) - count
-                first.append(a)
-                second.append(by_key[np.repeat(lo - start, count) + np.arange(len(a))])
-    a, b = np.concatenate(first), np.concatenate(second)
-    near = np.sum((position[a] - position[b]) ** 2, axis=1) <= radius**2
-    a, b = a[near], b[near]
+    ≤ ``radius``² [m²] (summed in float64; rows with NaN or inf have none), a = b included, sorted
+    by (a, b). Candidates from a k-d tree with a 1 % wider radius, so rounding never hides a pair;
+    O(D log D + D·k) time, O(D·k) memory."""
+    position = np.asarray(position, np.float64).reshape(-1, 3)
+    finite = np.flatnonzero(np.isfinite(position).all(axis=1))
+    candidates = KDTree(position[finite]).query_pairs(radius * _CANDIDATE_MARGIN, output_type="ndarray")
+    i, j = finite[candidates[:, 0]], finite[candidates[:, 1]]
+    near = np.sum((position[i] - position[j]) ** 2, axis=1) <= radius**2
+    a = np.r_[finite, i[near], j[near]]
+    b = np.r_[finite, j[near], i[near]]
     order = np.lexsort((b, a))
     return a[order], b[order]
 
 
+@njit(cache=True)
+def _first_above(values: np.ndarray, start: int, stop: int, x: float) -> int:
+    """First index i in [start, stop) with values[i] > x (``values`` sorted there), else stop."""
+    while start < stop:
+        mid = (start + stop) // 2
+        if values[mid] > x:
+            stop = mid
+        else:
+            start = mid + 1
+    return start
+
+
+@njit(cache=True)
+def _first_not_below(values: np.ndarray, start: int, stop: int, x: float) -> int:
+    """First index i in [start, stop) with values[i] ≥ x (``values`` sorted there), else stop."""
+    while start < stop:
+        mid = (start + stop) // 2
+        if values[mid] >= x:
+            stop = mid
+        else:
+            start = mid + 1
+    return start
+
+
+@njit(cache=True)
+def _linked_counts(segment: np.ndarray, dom: np.ndarray, t: np.ndarray, t_end: np.ndarray,
+                   nb_ptr: np.ndarray, nb_dom: np.ndarray, prefix: np.ndarray, own: np.ndarray,
+                   query: np.ndarray, per_dom: bool, at_most: int) -> np.ndarray:
+    """Per sorted pulse p with ``query[p]``: Σ over the neighbour DOMs b of p's DOM of n_b (or
+    of [n_b > 0] if ``per_dom``), n_b = flagged pulses on b RT-linked to p; the neighbours are
+    visited until the sum reaches ``at_most`` (> 0; 0: all). Pulses sorted by (DOM, time); DOM a
+    holds segment[a] ≤ p < segment[a + 1], dom[p] = a; its neighbours are
+    nb_dom[nb_ptr[a]:nb_ptr[a + 1]]; t_end = t + max_dt; prefix = cumulative flagged count
+    (N + 1); own = flagged & (t_end > t). The pulses q on b linked to p are the interval
+    t_end[q] > t[p] and t[q] < t_end[p]: two binary searches."""
+    out = np.zeros(t.shape[0], np.int64)
+    for p in range(t.shape[0]):
+        if not query[p]:
+            continue
+        a = dom[p]
+        total = 0
+        for m in range(nb_ptr[a], nb_ptr[a + 1]):
+            b = nb_dom[m]
+            lo = _first_above(t_end, segment[b], segment[b + 1], t[p])
+            hi = _first_not_below(t, lo, segment[b + 1], t_end[p])
+            n = prefix[hi] - prefix[lo]
+            if b == a and own[p]:
+                n -= 1  # p is in its own interval
+            total += (1 if n > 0 else 0) if per_dom else n
+            if 0 < at_most <= total:
+                break
+        out[p] = total
+    return out
+
+
 class RTLinks:
-    """The RT-link relation of a set of pulses, as index intervals (nothing quadratic stored).
+    """The RT-link relation of a set of pulses: DOM pairs within the radius and the pulses sorted
+    by (DOM, time); nothing quadratic in the pulses is stored.
 
     time [ns], position (N, 3) [m] of each pulse's DOM (one position per DOM), dom (any per-DOM
-    id). Pulses with equal ``dom`` are one DOM. Memory O(N + DOM pairs within ``radius``).
+    id). Pulses with equal ``dom`` are one DOM. Memory O(N + DOM pairs within ``radius``); a count
+    costs O(Σ over DOM pairs (a, b) of n_a + n_b) = O(N·k).
     """
 
     def __init__(self, time: np.ndarray, position: np.ndarray, dom: np.ndarray,
@@ -113,65 +151,37 @@ class RTLinks:
         self._nb_ptr = np.r_[0, np.cumsum(np.bincount(a, minlength=len(first)))]
         self._nb_dom = b
         self.order = np.lexsort((time, dom_index))  # pulses sorted by (DOM, time)
-        t = time[self.order]
-        t_end = t + max_dt
-        values = np.unique(np.r_[t, t_end])  # ranks keep every comparison of t and t + max_dt
-        self._width = len(values)
+        self._segment = np.r_[0, np.cumsum(np.bincount(dom_index, minlength=len(first)))]
         self._dom = dom_index[self.order]
-        self._rank = np.searchsorted(values, t)
-        self._rank_end = np.searchsorted(values, t_end)
-        segment = self._dom.astype(np.int64) * self._width
-        self._key = segment + self._rank  # sorted: by DOM, then time
-        self._key_end = segment + self._rank_end  # sorted too (t + max_dt is monotonic in t)
-        self._self_linked = t_end > t  # a pulse lies in its own DOM's interval
-        self._n_neighbours = np.diff(self._nb_ptr)[self._dom]
+        self._t = time[self.order]
+        self._t_end = self._t + max_dt
 
     def __len__(self) -> int:
         return len(self.order)
 
-    def _blocks(self) -> Iterator[tuple[int, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
-        """Blocks of queries: (start, stop, pulse, neighbour DOM, lo, hi) for the sorted pulses
-        start ≤ pulse < stop and each of their neighbour DOMs; the pulses of the neighbour DOM
-        RT-linked to the pulse (itself included if on that DOM) are sorted indices lo ≤ i < hi."""
-        total = np.cumsum(self._n_neighbours)
-        start = 0
-        while start < len(self):
-            done = total[start - 1] if start else 0
-            stop = max(int(np.searchsorted(total, done + _QUERY_BLOCK, side="right")), start + 1)
-            count = self._n_neighbours[start:stop]
-            pulse = np.repeat(np.arange(start, stop), count)
-            within = np.arange(len(pulse)) - np.repeat(np.cumsum(count) - count, count)
-            other = self._nb_dom[self._nb_ptr[self._dom[pulse]] + within]
-            segment = other.astype(np.int64) * self._width
-            # linked: t_other + max_dt > t_pulse and t_other < t_pulse + max_dt
-            lo = np.searchsorted(self._key_end, segment + self._rank[pulse], side="right")
-            hi = np.searchsorted(self._key, segment + self._rank_end[pulse], side="left")
-            yield start, stop, pulse, other, lo, np.maximum(hi, lo)
-            start = stop
-
-    def _reduce(self, flagged: np.ndarray, per_dom: bool) -> np.ndarray:
-        """Per pulse (input order), the number of flagged pulses RT-linked to it, or (``per_dom``)
-        the number of distinct DOMs holding one."""
+    def _count(self, flagged: np.ndarray, query: np.ndarray | None, per_dom: bool,
+               at_most: int | None) -> np.ndarray:
         flagged_sorted = np.asarray(flagged, bool)[self.order]
         prefix = np.r_[0, np.cumsum(flagged_sorted)]
-        own = flagged_sorted & self._self_linked
-        out = np.zeros(len(self), np.int64)
-        for start, stop, pulse, other, lo, hi in self._blocks():
-            n = prefix[hi] - prefix[lo] - (own[pulse] & (other == self._dom[pulse]))
-            weight = n > 0 if per_dom else n
-            out[start:stop] += np.bincount(pulse - start, weight, minlength=stop - start).astype(np.int64)
-        result = np.empty_like(out)
-        result[self.order] = out
-        return result
+        own = flagged_sorted & (self._t_end > self._t)
+        asked = np.ones(len(self), bool) if query is None else np.asarray(query, bool)[self.order]
+        counts = _linked_counts(self._segment, self._dom, self._t, self._t_end, self._nb_ptr, self._nb_dom,
+                                prefix, own, asked, per_dom, at_most or 0)
+        out = np.empty_like(counts)
+        out[self.order] = counts
+        return out
 
-    def count_linked(self, flagged: np.ndarray) -> np.ndarray:
-        """Per pulse (input order), the number of ``flagged`` pulses RT-linked to it."""
-        return self._reduce(flagged, per_dom=False)
+    def count_linked(self, flagged: np.ndarray, query: np.ndarray | None = None,
+                     at_most: int | None = None) -> np.ndarray:
+        """Per pulse (input order), the number of ``flagged`` pulses RT-linked to it; 0 where
+        ``query`` is given and False; counting may stop once ``at_most`` is reached (≥ at_most)."""
+        return self._count(flagged, query, False, at_most)
 
-    def count_partner_doms(self, flagged: np.ndarray) -> np.ndarray:
+    def count_partner_doms(self, flagged: np.ndarray, query: np.ndarray | None = None,
+                           at_most: int | None = None) -> np.ndarray:
         """Per pulse (input order), the number of distinct DOMs holding a ``flagged`` pulse
-        RT-linked to it (its own DOM included when another flagged pulse there is linked)."""
-        return self._reduce(flagged, per_dom=True)
+        RT-linked to it (its own DOM included); ``query`` and ``at_most`` as in count_linked."""
+        return self._count(flagged, query, True, at_most)
 
 
 def seeded_rt(time: np.ndarray, position: np.ndarray, hlc: np.ndarray, dom: np.ndarray,
@@ -184,9 +194,9 @@ def seeded_rt(time: np.ndarray, position: np.ndarray, hlc: np.ndarray, dom: np.n
     """
     links = RTLinks(time, position, dom)
     hlc = np.asarray(hlc, bool)
-    selected = hlc & (links.count_partner_doms(hlc) >= 2)
+    selected = links.count_partner_doms(hlc, query=hlc, at_most=2) >= 2
     for _ in range(iterations):
-        grown = selected | (links.count_linked(selected) > 0)
+        grown = selected | (links.count_linked(selected, query=~selected, at_most=1) > 0)
         if np.array_equal(grown, selected):
             break
         selected = grown
