@@ -139,7 +139,7 @@ class RTLinks:
 
     time [ns], position (N, 3) [m] of each pulse's DOM (one position per DOM), dom (any per-DOM
     id). Pulses with equal ``dom`` are one DOM. Memory O(N + DOM pairs within ``radius``); a count
-    costs O(Σ over DOM pairs (a, b) of n_a + n_b) = O(N·k).
+    costs at most O(k log N) per queried pulse (two binary searches per neighbour DOM).
     """
 
     def __init__(self, time: np.ndarray, position: np.ndarray, dom: np.ndarray,
@@ -180,7 +180,8 @@ class RTLinks:
     def count_partner_doms(self, flagged: np.ndarray, query: np.ndarray | None = None,
                            at_most: int | None = None) -> np.ndarray:
         """Per pulse (input order), the number of distinct DOMs holding a ``flagged`` pulse
-        RT-linked to it (its own DOM included); ``query`` and ``at_most`` as in count_linked."""
+        RT-linked to it (its own DOM counts when another flagged pulse there is linked); ``query``
+        and ``at_most`` as in count_linked."""
         return self._count(flagged, query, True, at_most)
 
 
