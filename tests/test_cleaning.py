@@ -8,9 +8,9 @@ import pytest
 from skymap_scanner.event.model import FLAG_LC, Geometry, Pulses
 from skymap_scanner.i3.alert import read_alert_event, read_alert_packet
 from skymap_scanner.prepare.cleaning import (
+    RTLinks,
     best_time_window,
     online_l2_cleaning,
-    rt_links,
     seeded_rt,
 )
 from skymap_scanner.prepare.seed_vertex import vhe_self_veto_seed, vhe_self_veto_vertex
@@ -92,9 +92,11 @@ def _line(n: int, spacing: float) -> np.ndarray:
 
 def test_rt_link_limits_are_150_m_inclusive_and_1000_ns_strict():
     pos = np.array([[0, 0, 0], [150, 0, 0], [150.01, 0, 0], [0, 0, 0]], float)
-    i, j = rt_links(np.array([0.0, 999.9, 0.0, 1000.0]), pos)
-    pairs = {tuple(sorted(p)) for p in zip(i.tolist(), j.tolist(), strict=True)}
-    assert pairs == {(0, 1), (1, 2), (1, 3)}  # (0, 3): same DOM but |dt| = 1000 is not < 1000
+    links = RTLinks(np.array([0.0, 999.9, 0.0, 1000.0]), pos, np.array([0, 1, 2, 0]))
+    # links (0, 1), (1, 2), (1, 3); not (0, 3): same DOM but |dt| = 1000 is not < 1000
+    assert links.count_linked(np.ones(4, bool)).tolist() == [1, 3, 1, 1]
+    assert links.count_linked(np.array([0, 1, 0, 0], bool)).tolist() == [1, 0, 1, 1]
+    assert links.count_partner_doms(np.ones(4, bool)).tolist() == [1, 2, 1, 1]  # 1: DOMs 0 and 2
 
 
 def test_seed_needs_hlc_partners_on_two_doms_and_growth_stops_after_three_iterations():
