@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skymap_scanner.event.model import FLAG_LC, Geometry, Pulses
+from skymap_scanner.physics.constants import FIRST_DEEPCORE_STRING
 from skymap_scanner.prepare.cleaning import (
-    DEEPCORE_FIRST_STRING,
     RT_ITERATIONS,
     RT_RADIUS,
     RT_TIME,
@@ -113,7 +113,7 @@ def test_dom_pairs_at_exactly_150_m_and_across_cells():
 
 
 @settings(max_examples=150, deadline=None)
-@given(events(), st.lists(st.integers(DEEPCORE_FIRST_STRING - 2, DEEPCORE_FIRST_STRING + 1), min_size=12,
+@given(events(), st.lists(st.integers(FIRST_DEEPCORE_STRING - 2, FIRST_DEEPCORE_STRING + 1), min_size=12,
                           max_size=12))
 def test_online_l2_cleaning_equals_the_pairwise_definition(event, strings):
     time, position, hlc, dom = event
@@ -127,4 +127,4 @@ def test_online_l2_cleaning_equals_the_pairwise_definition(event, strings):
     rt = reference_seeded_rt(pulses.time, sorted_position, pulses.hlc, pulses.dom_keys())
     np.testing.assert_array_equal(result.seeded_rt, rt)
     np.testing.assert_array_equal(result.cleaned, best_time_window(pulses.time, rt)
-                                  & (pulses.string < DEEPCORE_FIRST_STRING))
+                                  & (pulses.string < FIRST_DEEPCORE_STRING))

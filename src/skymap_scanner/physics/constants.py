@@ -33,6 +33,10 @@ CHERENKOV_PATH_FACTOR = N_GROUP / SIN_CHERENKOV - 1.0 / TAN_CHERENKOV
 DOM_RADIUS_M = 0.1651
 
 
+# -- the IceCube-86 layout (arXiv:1612.05093 §2) --------------------------------------------------------------
+#: strings 79-86 are DeepCore
+FIRST_DEEPCORE_STRING = 79
+
 # -- Pandel ice parameters (rpdf/private/rpdf/geometry.cxx [S2]; docs/physics.md §4) -----------------------
 @dataclass(frozen=True)
 class PandelIce:

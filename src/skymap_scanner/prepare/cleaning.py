@@ -33,6 +33,7 @@ from numba import njit
 from scipy.spatial import KDTree
 
 from skymap_scanner.event.model import Geometry, Pulses
+from skymap_scanner.physics.constants import FIRST_DEEPCORE_STRING
 
 # Parameters of icecube/skymap_scanner recos/splinempe.py (copied there from IceTray's OnlineL2
 # filter scripts); semantics of STTools seededRT and DomTools I3TimeWindowCleaning.
@@ -40,7 +41,6 @@ RT_RADIUS = 150.0  # m, DOM distance for an RT link (≤)
 RT_TIME = 1000.0  # ns, time difference for an RT link (<)
 RT_ITERATIONS = 3  # growth iterations
 TIME_WINDOW = 6000.0  # ns, I3TimeWindowCleaning window length
-DEEPCORE_FIRST_STRING = 79  # strings 79-86 are DeepCore (removed for CleanedMuonPulsesIC)
 
 _CANDIDATE_MARGIN = 1.01  # k-d tree search radius = radius × this: no pair within the radius is missed
 
@@ -235,6 +235,6 @@ def online_l2_cleaning(pulses: Pulses, geometry: Geometry) -> CleaningResult:
     sub = np.flatnonzero(known)
     rt[sub] = seeded_rt(pulses.time[sub], position[sub], pulses.hlc[sub], pulses.dom_keys()[sub])
     window = best_time_window(pulses.time, rt)
-    cleaned = window & (pulses.string < DEEPCORE_FIRST_STRING)
+    cleaned = window & (pulses.string < FIRST_DEEPCORE_STRING)  # DeepCore is not in CleanedMuonPulsesIC
     npulses, nch, qtot = pulse_summary(pulses.select(cleaned))
     return CleaningResult(rt, window, cleaned, npulses, nch, qtot)

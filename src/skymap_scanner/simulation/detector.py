@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from skymap_scanner.event.model import EventError, Geometry, dom_key
+from skymap_scanner.physics.constants import FIRST_DEEPCORE_STRING
 from skymap_scanner.simulation.constants import (
     HQE_EFFICIENCY,
     NOISE_RATE_HQE_HZ,
@@ -35,7 +36,6 @@ FOOTPRINT_OFFSET = (0.21, 0.13)
 #: dust layer (2000-2100 m, uninstrumented); here the upper 10 end at 1990 m depth
 DEEPCORE_DEEP = (50, 2100.0, 7.0)
 DEEPCORE_VETO = (10, 1900.0, 10.0)
-FIRST_DEEPCORE_STRING = 79
 
 
 @dataclass(frozen=True)
