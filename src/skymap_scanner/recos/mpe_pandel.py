@@ -8,9 +8,10 @@ pulse of each hit DOM with the H2 Pandel PDF convolved with a 4 ns Gaussian and 
 (docs/physics.md §6.2 baseline). Per pixel variation the direction is fixed and the vertex (transverse to the
 track) and time are fitted; details and measurements in ``docs/track-reco.md``.
 
-Results: llh = -ln L at the better of the two seeds; X/Y/Z/T = fitted track point on the plane through
-the charge-weighted hit centre and its time; no energy losses are fitted, so E_in = E_tot = 0 (upstream
-splinempe reports NaN, which result files should avoid); energy NaN (none is estimated).
+Results: llh = -ln L from the seed (with ``refine_fallback=true`` the better of it and the fallback seed);
+X/Y/Z/T = fitted track point on the plane through the charge-weighted hit centre and its time; no energy
+losses are fitted, so E_in = E_tot = 0 (upstream splinempe reports NaN, which result files should avoid);
+energy NaN (none is estimated).
 """
 
 from __future__ import annotations
@@ -50,8 +51,9 @@ class MpePandelOptions(RecoOptions):
     noise_floor_hz: float = Field(NOISE_FLOOR_HZ, gt=0)
     max_iterations: int = Field(60, ge=1)
     #: also minimise from the fallback seed (event seed + variation) where the seed is a coarser parent's
-    #: best fit; False halves the fits of refined nsides (``docs/track-reco.md``, "Speed")
-    refine_fallback: bool = True
+    #: best fit; off by default: it halves the fits of refined nsides and changed no best fit or contour
+    #: (measurements in ``docs/track-reco.md``, "Speed"); true reproduces the scans before issue 17
+    refine_fallback: bool = False
     #: "cpu" or "gpu" (CUDA, same kernels; falls back to the CPU with one warning); None:
     #: $SKYMAP_SCANNER_DEVICE, else the CPU
     device: Literal["cpu", "gpu"] | None = None
