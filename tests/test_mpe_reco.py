@@ -54,7 +54,7 @@ def test_pointing_is_the_online_fit(gold):
 
 
 def test_reconstruct_fills_every_field(gold):
-    reco = MpePandel(gold)
+    reco = MpePandel(gold, {"refine_fallback": True})
     seed = gold.seeds["direction"]
     ra, dec = dir_to_equa(seed.zenith, seed.azimuth, gold.metadata.mjd)
     v = gold.seeds["vertex"]
