@@ -54,7 +54,7 @@ def test_pointing_is_the_online_fit(gold):
 
 
 def test_reconstruct_fills_every_field(gold):
-    reco = MpePandel(gold)
+    reco = MpePandel(gold, {"refine_fallback": True})
     seed = gold.seeds["direction"]
     ra, dec = dir_to_equa(seed.zenith, seed.azimuth, gold.metadata.mjd)
     v = gold.seeds["vertex"]
@@ -68,6 +68,21 @@ def test_reconstruct_fills_every_field(gold):
     for r in results:
         assert np.isfinite([r.llh, r.x, r.y, r.z, r.time]).all() and r.reco_losses_inside == r.reco_losses_total == 0
     assert results[1].llh <= results[0].llh + 1e-6  # the second variation also tried the first one's seed
+
+
+def test_refine_fallback_off_fits_the_seed_only(gold):
+    seed, v = gold.seeds["direction"], gold.seeds["vertex"]
+    ra, dec = dir_to_equa(seed.zenith, seed.azimuth, gold.metadata.mjd)
+    common = dict(nside=64, pixel_id=1, ra=float(ra), dec=float(dec), zenith=seed.zenith, azimuth=seed.azimuth,
+                  t=v.time, fallback_x=v.x, fallback_y=v.y, fallback_z=v.z, fallback_t=v.time)
+    batch = [PixelVariation(posvar_id=k, x=v.x + 60 * k, y=v.y - 30 * k, z=v.z, **common) for k in range(3)]
+    both = MpePandel(gold).reconstruct(batch)
+    seed_only = MpePandel(gold, {"refine_fallback": False}).reconstruct(batch)
+    fitter = TrackFitter(DomHits.from_event(gold))
+    direction = direction_vector(seed.zenith, seed.azimuth)
+    alone = fitter.fit(np.repeat(direction[None], 3, axis=0), np.array([[(b.x, b.y, b.z)] for b in batch])).llh
+    assert [r.llh for r in seed_only] == alone.tolist()
+    assert all(b.llh <= s.llh for b, s in zip(both, seed_only, strict=True))
 
 
 def test_gold_minimum_is_near_the_online_fit(gold):

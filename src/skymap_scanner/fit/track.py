@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit, prange
 
+from skymap_scanner.fit.gpu import fit_batch_gpu, resolve_device
 from skymap_scanner.fit.hits import DomHits
 from skymap_scanner.physics.cherenkov import direct_delay_ns, transverse_basis, transverse_geometry
 from skymap_scanner.physics.constants import (
@@ -78,7 +79,7 @@ class MpeSettings:
 
 
 # -- objective -----------------------------------------------------------------------------------------
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def objective(a: float, b: float, t0: float, pos: np.ndarray, t_hit: np.ndarray, n_ph: np.ndarray,
               frame: tuple, s_ref: float, model: tuple) -> tuple:
     """-ln L, its gradient (a, b, t0) and the timing Hessian (6 unique elements) for one track.
@@ -121,7 +122,7 @@ def objective(a: float, b: float, t0: float, pos: np.ndarray, t_hit: np.ndarray,
 
 
 # -- small linear algebra on symmetric 3x3 matrices stored as (h00, h01, h02, h11, h12, h22) ------------
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _inverse_sym3(m00, m01, m02, m11, m12, m22):
     """Inverse of a symmetric positive-definite 3x3 matrix, with a relative ridge for safety."""
     ridge = 1e-9 * (m00 + m11 + m22) + 1e-300
@@ -136,7 +137,7 @@ def _inverse_sym3(m00, m01, m02, m11, m12, m22):
     return c00 / det, c01 / det, c02 / det, c11 / det, c12 / det, c22 / det
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _bfgs_update(h, s0, s1, s2, y0, y1, y2):
     """BFGS update of the inverse Hessian h; unchanged when the curvature sᵀy is not positive."""
     h00, h01, h02, h11, h12, h22 = h
@@ -157,7 +158,7 @@ def _bfgs_update(h, s0, s1, s2, y0, y1, y2):
 
 
 # -- one fit ----------------------------------------------------------------------------------------------
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _earliest_time(a, b, pos, t_hit, frame, s_ref):
     """The earliest t0 any DOM allows: min_i (t_i - direct delay_i), so that no residual is negative."""
     px, py, pz, e1x, e1y, e1z, e2x, e2y, e2z = frame
@@ -172,7 +173,7 @@ def _earliest_time(a, b, pos, t_hit, frame, s_ref):
 
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _capped_direction(h, ga, gb, gt):
     """Quasi-Newton step -h g, scaled so that it stays within MAX_STEP_M / MAX_STEP_NS."""
     h00, h01, h02, h11, h12, h22 = h
@@ -188,7 +189,7 @@ def _capped_direction(h, ga, gb, gt):
     return da * scale, db * scale, dt * scale
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _backtracked(alpha, slope, rise):
     """Next trial step after a rejected one: minimum of the quadratic through f(0), f'(0) = ``slope`` and
     f(α) = f(0) + ``rise``, kept within [0.1 α, 0.5 α]."""
@@ -197,7 +198,7 @@ def _backtracked(alpha, slope, rise):
     return min(max(trial, 0.1 * alpha), 0.5 * alpha)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _clamp_radius(a, b):
     r = math.sqrt(a * a + b * b)
     if r > MAX_RADIUS_M:
@@ -205,7 +206,7 @@ def _clamp_radius(a, b):
     return a, b
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _direct_time(a, b, i, pos, t_hit, frame, s_ref):
     """The t0 at which direct light reaches DOM i exactly at its first hit (residual 0)."""
     px, py, pz, e1x, e1y, e1z, e2x, e2y, e2z = frame
@@ -215,7 +216,7 @@ def _direct_time(a, b, i, pos, t_hit, frame, s_ref):
     return t_hit[i] - direct_delay_ns(pos[i, 0] * px + pos[i, 1] * py + pos[i, 2] * pz - s_ref, d)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def fit_one(pos, t_hit, n_ph, bright, frame, s_ref, seed, model, max_iter):
     """Minimise -ln L from the seed position (x, y, z) [m], starting at the best of the earliest allowed time
     and the direct-light times of the DOMs ``bright`` (indices); returns (-ln L, a, b, t0, evaluations)."""
@@ -265,26 +266,34 @@ def fit_one(pos, t_hit, n_ph, bright, frame, s_ref, seed, model, max_iter):
     return f, a, b, t0, n_eval
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def track_frame(px: float, py: float, pz: float) -> tuple:
     """(p, e1, e2) flattened: the travel direction and its transverse basis."""
     e1x, e1y, e1z, e2x, e2y, e2z = transverse_basis(px, py, pz)
     return px, py, pz, e1x, e1y, e1z, e2x, e2y, e2z
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True, error_model="numpy")
+def fit_row(k, pos, t_hit, n_ph, bright, center, directions, seeds, model, max_iter, out):
+    """Fit row k: direction ``directions[k]`` (travel), seed ``seeds[k]``; writes out[k] = (-ln L, x, y, z,
+    t0, evaluations). The unit of work of both back-ends: a ``prange`` iteration on the CPU
+    (:func:`_fit_batch`), one thread on a GPU (``fit/gpu.py``)."""
+    frame = track_frame(directions[k, 0], directions[k, 1], directions[k, 2])
+    s_ref = center[0] * frame[0] + center[1] * frame[1] + center[2] * frame[2]
+    seed = (seeds[k, 0], seeds[k, 1], seeds[k, 2])
+    f, a, b, t0, it = fit_one(pos, t_hit, n_ph, bright, frame, s_ref, seed, model, max_iter)
+    for j in range(3):
+        out[k, 1 + j] = a * frame[3 + j] + b * frame[6 + j] + s_ref * frame[j]
+    out[k, 0] = f
+    out[k, 4] = t0
+    out[k, 5] = it
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
 def _fit_batch(pos, t_hit, n_ph, bright, center, directions, seeds, model, max_iter, out):
     """Fit every row: directions (F, 3) travel, seeds (F, 3); out (F, 6) = (-ln L, x, y, z, t0, evaluations)."""
     for k in prange(directions.shape[0]):
-        frame = track_frame(directions[k, 0], directions[k, 1], directions[k, 2])
-        s_ref = center[0] * frame[0] + center[1] * frame[1] + center[2] * frame[2]
-        seed = (seeds[k, 0], seeds[k, 1], seeds[k, 2])
-        f, a, b, t0, it = fit_one(pos, t_hit, n_ph, bright, frame, s_ref, seed, model, max_iter)
-        for j in range(3):
-            out[k, 1 + j] = a * frame[3 + j] + b * frame[6 + j] + s_ref * frame[j]
-        out[k, 0] = f
-        out[k, 4] = t0
-        out[k, 5] = it
+        fit_row(k, pos, t_hit, n_ph, bright, center, directions, seeds, model, max_iter, out)
 
 
 @dataclass(frozen=True)
@@ -301,9 +310,11 @@ class FitResult:
 class TrackFitter:
     """MPE track fits of one event's hits for many (direction, seeds) hypotheses at once."""
 
-    def __init__(self, hits: DomHits, settings: MpeSettings | None = None) -> None:
+    def __init__(self, hits: DomHits, settings: MpeSettings | None = None, device: str | None = None) -> None:
         self.hits = hits
         self.settings = settings or MpeSettings()
+        #: "cpu" or "gpu" after the fallback (:func:`skymap_scanner.fit.gpu.resolve_device`)
+        self.device = resolve_device(device)
         self._n_photons = np.array([mpe_photon_count(q) for q in hits.charge_pe])
         self._bright = np.ascontiguousarray(np.argsort(-hits.charge_pe, kind="stable")[:START_TIME_CANDIDATES])
         self._model = self.settings.model()
@@ -318,9 +329,10 @@ class TrackFitter:
         out = np.empty((len(owner), 6))
         if len(owner):
             h = self.hits
-            _fit_batch(h.position_m, h.first_time_ns, self._n_photons, self._bright, h.center_m,
-                       np.ascontiguousarray(directions[owner]), np.ascontiguousarray(seeds[owner, which]),
-                       self._model, self.settings.max_iterations, out)
+            run = fit_batch_gpu if self.device == "gpu" else _fit_batch
+            run(h.position_m, h.first_time_ns, self._n_photons, self._bright, h.center_m,
+                np.ascontiguousarray(directions[owner]), np.ascontiguousarray(seeds[owner, which]),
+                self._model, self.settings.max_iterations, out)
         return _best_per_owner(len(directions), owner, out)
 
 

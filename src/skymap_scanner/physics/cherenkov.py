@@ -30,7 +30,7 @@ from skymap_scanner.physics.constants import (
 )
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def transverse_basis(px: float, py: float, pz: float) -> tuple[float, float, float, float, float, float]:
     """Unit vectors e1, e2 with (e1, e2, p) right-handed and orthonormal, for a unit vector p."""
     if abs(pz) < 0.9:
@@ -44,7 +44,7 @@ def transverse_basis(px: float, py: float, pz: float) -> tuple[float, float, flo
     return x1, y1, z1, py * z1 - pz * y1, pz * x1 - px * z1, px * y1 - py * x1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def transverse_geometry(u1: float, u2: float, e1z: float, e2z: float,
                         pz: float) -> tuple[float, float, float, float, float, float]:
     """(d, cos η, ∂d/∂u1, ∂d/∂u2, ∂cos η/∂u1, ∂cos η/∂u2) for a DOM at transverse offset (u1, u2) [m]
@@ -58,20 +58,20 @@ def transverse_geometry(u1: float, u2: float, e1z: float, e2z: float,
     return d, cos_eta, dd1, dd2, dc1, dc2
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def direct_delay_ns(along_m: float, distance_m: float) -> float:
     """t_geo - t0 [ns] for along-track distance d_t and closest-approach distance d [m]."""
     return (along_m + CHERENKOV_PATH_FACTOR * distance_m) / C_VACUUM_M_PER_NS
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def effective_distance(distance_m: float, cos_eta: float, p1: float, cs0: float, cs1: float,
                        cs2: float) -> float:
     """d_eff = p1 d + cs0 + cs1 cos η + cs2 cos² η [m] (PMT-orientation correction)."""
     return p1 * distance_m + cs0 + cos_eta * (cs1 + cs2 * cos_eta)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _geometry_arrays(rel: np.ndarray, p: np.ndarray) -> np.ndarray:
     e1x, e1y, e1z, e2x, e2y, e2z = transverse_basis(p[0], p[1], p[2])
     out = np.empty((rel.shape[0], 3))

@@ -22,13 +22,13 @@ from skymap_scanner.physics.constants import NOISE_FLOOR_PER_NS, PandelIce
 from skymap_scanner.physics.pandel import cpandel_log
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def mpe_photon_count(charge_pe: float) -> float:
     """N = round(charge) as in rpdf ``MPEfunc`` (floor(q + 0.5)), at least 1."""
     return max(1.0, math.floor(charge_pe + 0.5))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def mpe_dom_loglike(t_res: float, xi: float, n_photons: float, rho: float, sigma: float,
                     ln_floor: float) -> tuple[float, float, float, float]:
     """(ℓ = ln(L_MPE + floor), ∂ℓ/∂t_res, ∂ℓ/∂ξ, ∂²ℓ/∂t_res²) for N = ``n_photons`` ≥ 1 (N = 1: SPE1st)."""
@@ -53,7 +53,7 @@ def mpe_dom_loglike(t_res: float, xi: float, n_photons: float, rho: float, sigma
     return value, weight * d_dt, weight * d_dxi, curvature
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _loglike_arrays(t_res: np.ndarray, xi: np.ndarray, n: np.ndarray, rho: float, sigma: float,
                     ln_floor: float) -> np.ndarray:
     out = np.empty(t_res.size)

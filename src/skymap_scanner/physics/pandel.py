@@ -44,7 +44,7 @@ F_SERIES_TOL = 1e-17
 SF_TAIL_ORDER = 4
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def pandel_log_pdf(t: float, xi: float, rho: float) -> float:
     """ln p(t) of the unconvolved Pandel PDF [1/ns]; -inf for t ≤ 0."""
     if t <= 0.0:
@@ -52,13 +52,13 @@ def pandel_log_pdf(t: float, xi: float, rho: float) -> float:
     return xi * math.log(rho) + (xi - 1.0) * math.log(t) - rho * t - math.lgamma(xi)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def pandel_log_sf(t: float, xi: float, rho: float) -> float:
     """ln Q(ξ, ρt): log survival of the unconvolved Pandel PDF (0 for t ≤ 0)."""
     return log_gamma_q(xi, rho * t)[0]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _sf_series(t: float, xi: float, rho: float, sigma: float, ln_ratio: float, dln_ratio: float,
                l1: float, d1: float, lgamma_xi: float, digamma_xi: float) -> tuple[float, float]:
     """(F_σ, ∂F_σ/∂ξ) by the series in J(ξ+m+1, μ); ln_ratio = ln J(ξ+1)/J(ξ) and its ξ-derivative."""
@@ -86,7 +86,7 @@ def _sf_series(t: float, xi: float, rho: float, sigma: float, ln_ratio: float, d
     return head * total, head * (total * dln_head + dtotal)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _sf_tail(t: float, xi: float, rho: float, sigma: float, lgamma_xi: float,
              digamma_xi: float) -> tuple[float, float]:
     """(ln S_σ, ∂ ln S_σ/∂ξ) at late times: Q(ξ, ρt) plus the σ² expansion of the convolution.
@@ -119,7 +119,7 @@ def _sf_tail(t: float, xi: float, rho: float, sigma: float, lgamma_xi: float,
     return ln_q + math.log1p(rel), dln_q + drel / (1.0 + rel)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def cpandel_log(t: float, xi: float, rho: float, sigma: float,
                 with_sf: bool) -> tuple[float, float, float, float, float, float]:
     """(ln p_σ, ∂ ln p_σ/∂t, ∂ ln p_σ/∂ξ, ∂² ln p_σ/∂t², ln S_σ, ∂ ln S_σ/∂ξ) at residual t [ns], shape
@@ -147,7 +147,7 @@ def cpandel_log(t: float, xi: float, rho: float, sigma: float,
 
 
 # -- array wrappers ------------------------------------------------------------------------------------
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _cpandel_arrays(t: np.ndarray, xi: np.ndarray, rho: float, sigma: float,
                     with_sf: bool) -> tuple[np.ndarray, np.ndarray]:
     lnp = np.empty(t.size)

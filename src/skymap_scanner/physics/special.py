@@ -53,7 +53,7 @@ GAMMA_EPS = 1e-15
 _FPMIN = 1e-300
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def digamma(x: float) -> float:
     """ψ(x) for x > 0: upward recurrence to x ≥ 6, then the asymptotic series (error < 1e-14)."""
     r = 0.0
@@ -66,7 +66,7 @@ def digamma(x: float) -> float:
 
 
 # -- J(ξ, μ) by region ---------------------------------------------------------------------------------
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def integrand_mode(xi: float, mu: float) -> tuple[float, float, float]:
     """(v*, h, v*/h): mode of v^(ξ-1) e^(-(v-μ)²/2), its Gaussian width, and their ratio
     (0 when the integrand has no interior mode)."""
@@ -84,7 +84,7 @@ def integrand_mode(xi: float, mu: float) -> tuple[float, float, float]:
     return vs, h, vs / h
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _agh(xi: float, mu: float, vs: float, h: float) -> tuple[float, float, float, float]:
     """Adaptive Gauss–Hermite quadrature at the mode v*, width h."""
     a = xi - 1.0
@@ -104,7 +104,7 @@ def _agh(xi: float, mu: float, vs: float, h: float) -> tuple[float, float, float
     return base + math.log(s0), base + math.log(s1), e0 / s0, e1 / s1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _series(xi: float, mu: float) -> tuple[float, float, float, float]:
     """Power series J(ξ) = e^(-μ²/2) Σ_k μ^k G_k / k!, G_k = 2^((ξ+k)/2-1) Γ((ξ+k)/2), and the same
     with G_(k+1) for J(ξ+1). Terms relative to G_0; d ln G_k/dξ = P_k with P_(k+2) = P_k + 1/(ξ+k)."""
@@ -136,7 +136,7 @@ def _series(xi: float, mu: float) -> tuple[float, float, float, float]:
     return base + math.log(sa), base + math.log(sb), da / sa, db / sb
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _asymptotic_sum(s: float, mu: float) -> tuple[bool, float, float, float]:
     """T = Σ_k a_k μ^(-2k), a_k = (s-1)(s-2)…(s-2k) / (2^k k!): (converged, T, ∂T/∂s, ∂² ln T/∂μ²)."""
     inv_mu2 = 1.0 / (mu * mu)
@@ -156,7 +156,7 @@ def _asymptotic_sum(s: float, mu: float) -> tuple[bool, float, float, float]:
     return False, total, dtotal, 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _asymptotic(xi: float, mu: float) -> tuple[bool, float, float, float, float, float]:
     """Large-μ expansion J(s) ≈ √(2π) μ^(s-1) T(s, μ) for s = ξ and ξ + 1, and ∂² ln J(ξ)/∂μ²
     = -(ξ-1)/μ² + ∂² ln T/∂μ² (free of the cancellation in ξ - 1 + r (μ - r))."""
@@ -169,7 +169,7 @@ def _asymptotic(xi: float, mu: float) -> tuple[bool, float, float, float, float,
             lmu + dt0 / t0, lmu + dt1 / t1, -(xi - 1.0) / (mu * mu) + curv_t)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _agh_or_series(xi: float, mu: float) -> tuple[float, float, float, float]:
     """Adaptive Gauss–Hermite when the mode is far from v = 0, else the power series."""
     vs, h, sep = integrand_mode(xi, mu)
@@ -178,7 +178,7 @@ def _agh_or_series(xi: float, mu: float) -> tuple[float, float, float, float]:
     return _series(xi, mu)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _positive(xi: float, mu: float) -> tuple[float, float, float, float]:
     """J for μ ≥ -ALTERNATING_MAX_Z: asymptotic expansion where it converges, else AGH or series."""
     if mu >= ASYMPTOTIC_MIN_MU:
@@ -188,7 +188,7 @@ def _positive(xi: float, mu: float) -> tuple[float, float, float, float]:
     return _agh_or_series(xi, mu)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _ratio_cf(xi: float, z: float) -> tuple[float, float]:
     """r = J(ξ+1, -z) / J(ξ, -z) and dr/dξ for z > 0: backward recurrence r_k = (ξ+k) / (z + r_(k+1))
     started deep (k = N) at the mean of the k-th integrand, v* + a v* / (a + v*²)²."""
@@ -206,7 +206,7 @@ def _ratio_cf(xi: float, z: float) -> tuple[float, float]:
     return r, dr
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _wronskian(xi: float, z: float) -> tuple[float, float, float, float]:
     """J(ξ, -z) for z > 0 from J(ξ, z), J(ξ+1, z) and the minimal ratio r (no cancellation)."""
     lp0, lp1, dp0, dp1 = _positive(xi, z)
@@ -219,7 +219,7 @@ def _wronskian(xi: float, z: float) -> tuple[float, float, float, float]:
     return l0, l0 + math.log(r), d0, d0 + dr / r
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def gauss_power_integral(xi: float, mu: float) -> tuple[float, float, float, float, float]:
     """(ln J(ξ, μ), ln J(ξ+1, μ), ∂ ln J(ξ, μ)/∂ξ, ∂ ln J(ξ+1, μ)/∂ξ, ∂² ln J(ξ, μ)/∂μ²) for ξ > 0, any μ.
 
@@ -238,7 +238,7 @@ def gauss_power_integral(xi: float, mu: float) -> tuple[float, float, float, flo
 
 
 # -- incomplete gamma function -------------------------------------------------------------------------
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _gamma_p_series(s: float, y: float, lgamma_s: float, digamma_s: float) -> tuple[float, float]:
     """(ln P(s, y), ∂ ln P/∂s) by the series P = y^s e^(-y) / Γ(s+1) Σ_n y^n / ((s+1)…(s+n))."""
     term, dterm = 1.0, 0.0
@@ -256,7 +256,7 @@ def _gamma_p_series(s: float, y: float, lgamma_s: float, digamma_s: float) -> tu
     return ln_p, ln_y - digamma_s - 1.0 / s + dtotal / total
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _gamma_q_cf(s: float, y: float, lgamma_s: float, digamma_s: float) -> tuple[float, float]:
     """(ln Q(s, y), ∂ ln Q/∂s) by the modified Lentz continued fraction, differentiated forward."""
     b, db = y + 1.0 - s, -1.0
@@ -286,7 +286,7 @@ def _gamma_q_cf(s: float, y: float, lgamma_s: float, digamma_s: float) -> tuple[
     return -y + s * ln_y - lgamma_s + math.log(h), ln_y - digamma_s + dh / h
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def log_gamma_q_with(s: float, y: float, lgamma_s: float, digamma_s: float) -> tuple[float, float]:
     """:func:`log_gamma_q` given ln Γ(s) and ψ(s) (callers that already have them)."""
     if y <= 0.0:
@@ -298,7 +298,7 @@ def log_gamma_q_with(s: float, y: float, lgamma_s: float, digamma_s: float) -> t
     return _gamma_q_cf(s, y, lgamma_s, digamma_s)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def log_gamma_q(s: float, y: float) -> tuple[float, float]:
     """(ln Q(s, y), ∂ ln Q/∂s): regularised upper incomplete gamma function, Q = 1 for y ≤ 0."""
     return log_gamma_q_with(s, y, math.lgamma(s), digamma(s))

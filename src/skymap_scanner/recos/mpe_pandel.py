@@ -8,9 +8,10 @@ pulse of each hit DOM with the H2 Pandel PDF convolved with a 4 ns Gaussian and 
 (docs/physics.md §6.2 baseline). Per pixel variation the direction is fixed and the vertex (transverse to the
 track) and time are fitted; details and measurements in ``docs/track-reco.md``.
 
-Results: llh = -ln L at the better of the two seeds; X/Y/Z/T = fitted track point on the plane through
-the charge-weighted hit centre and its time; no energy losses are fitted, so E_in = E_tot = 0 (upstream
-splinempe reports NaN, which result files should avoid); energy NaN (none is estimated).
+Results: llh = -ln L from the seed (with ``refine_fallback=true`` the better of it and the fallback seed);
+X/Y/Z/T = fitted track point on the plane through the charge-weighted hit centre and its time; no energy
+losses are fitted, so E_in = E_tot = 0 (upstream splinempe reports NaN, which result files should avoid);
+energy NaN (none is estimated).
 """
 
 from __future__ import annotations
@@ -49,6 +50,13 @@ class MpePandelOptions(RecoOptions):
     jitter_ns: float = Field(JITTER_MPE_NS, gt=0)
     noise_floor_hz: float = Field(NOISE_FLOOR_HZ, gt=0)
     max_iterations: int = Field(60, ge=1)
+    #: also minimise from the fallback seed (event seed + variation) where the seed is a coarser parent's
+    #: best fit; off by default: it halves the fits of refined nsides and changed no best fit or contour
+    #: (measurements in ``docs/track-reco.md``, "Speed"); true reproduces the scans before issue 17
+    refine_fallback: bool = False
+    #: "cpu" or "gpu" (CUDA, same kernels; falls back to the CPU with one warning); None:
+    #: $SKYMAP_SCANNER_DEVICE, else the CPU
+    device: Literal["cpu", "gpu"] | None = None
 
     def settings(self) -> MpeSettings:
         return MpeSettings(ice=PANDEL_ICE[self.ice], jitter_ns=self.jitter_ns,
@@ -63,7 +71,7 @@ class MpePandel(RecoInterface):
 
     def __init__(self, event: Event, options=None) -> None:
         super().__init__(event, options)
-        self.fitter = TrackFitter(DomHits.from_event(event), self.options.settings())
+        self.fitter = TrackFitter(DomHits.from_event(event), self.options.settings(), self.options.device)
 
     @classmethod
     def prepare_event(cls, event: Event, options: MpePandelOptions) -> Event:
@@ -82,6 +90,8 @@ class MpePandel(RecoInterface):
     def reconstruct(self, batch: list[PixelVariation]) -> list[RecoPixelVariation]:
         directions = direction_vector(np.array([v.zenith for v in batch]), np.array([v.azimuth for v in batch]))
         seeds = np.array([[(v.x, v.y, v.z), (v.fallback_x, v.fallback_y, v.fallback_z)] for v in batch])
+        if not self.options.refine_fallback:
+            seeds = seeds[:, :1]
         fit = self.fitter.fit(directions.reshape(-1, 3), seeds)
         return [
             RecoPixelVariation(v.nside, v.pixel_id, v.posvar_id, float(fit.llh[i]), 0.0, 0.0,
