@@ -3,11 +3,11 @@
 Usage:
   python benchmarks/scan_speed.py --event FILE --geometry TABLE [--output FILE.json]
       [--reco mpe_pandel] [--nsides "8:0 64:12 512:24"] [--workers N] [--reco-option KEY=VALUE ...]
-      [--old-option KEY=VALUE ...] [--repeat K] [--no-compare]
+      [--new-option KEY=VALUE ...] [--repeat K] [--no-compare]
 
 By default two configurations are scanned in the same run, interleaved (old, new, old, new, ... with
-``--repeat``): "new" = the reco's defaults plus ``--reco-option``; "old" = the same plus ``--old-option``
-(default: the options that reproduce the scans before the speed work, ``OLD_OPTIONS``). The table shows
+``--repeat``): "old" = the reco's defaults plus ``--reco-option``; "new" = the same plus ``--new-option``
+(default: the faster options under test, ``FAST_OPTIONS``). The table shows
 both side by side with the ratio old/new of the wall time (the fastest of the repeats), the angle between
 their best fits and the relative change of the 50 %/90 % contour areas (Wilks and the reco's calibrated
 levels). On a shared machine only the ratio is meaningful.
@@ -41,8 +41,8 @@ from skymap_scanner.postprocess.calibration import WILKS, contour_areas, load_ca
 from skymap_scanner.settings import Settings
 from skymap_scanner.sky import angular_distance, dir_to_equa
 
-#: reco options of the configuration before the speed work (docs/track-reco.md, "Speed")
-OLD_OPTIONS = {"mpe_pandel": {"refine_fallback": "true"}, "mpe_pandel_pointed": {"refine_fallback": "true"}}
+#: reco options of the faster configuration compared with the defaults (docs/track-reco.md, "Speed")
+FAST_OPTIONS = {"mpe_pandel": {"refine_fallback": "false"}, "mpe_pandel_pointed": {"refine_fallback": "false"}}
 #: calibrated contour levels per reco (postprocess/calibrations)
 CALIBRATIONS = {"mpe_pandel": "mpe_pandel_100TeV", "mpe_pandel_pointed": "mpe_pandel_100TeV"}
 REFERENCE_SCANS = Path(__file__).resolve().parents[2] / "shared" / "data" / "reference" / "full_scans"
@@ -168,16 +168,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--reco-option", action="append", default=[], metavar="KEY=VALUE",
                         help="options of both configurations")
-    parser.add_argument("--old-option", action="append", default=None, metavar="KEY=VALUE",
-                        help="options of the old configuration on top (default: OLD_OPTIONS of the reco)")
+    parser.add_argument("--new-option", action="append", default=None, metavar="KEY=VALUE",
+                        help="options of the new configuration on top (default: FAST_OPTIONS of the reco)")
     parser.add_argument("--repeat", type=int, default=1, help="scans per configuration, interleaved")
-    parser.add_argument("--no-compare", action="store_true", help="scan the new configuration only")
+    parser.add_argument("--no-compare", action="store_true", help="scan the old configuration (the defaults) only")
     args = parser.parse_args(argv)
     event = load_event(args.event, geometry_table=args.geometry)
-    new = dict(item.split("=", 1) for item in args.reco_option)
-    old_extra = (dict(item.split("=", 1) for item in args.old_option) if args.old_option is not None
-                 else OLD_OPTIONS.get(args.reco, {}))
-    configs = {"new": new} if args.no_compare else {"old": {**new, **old_extra}, "new": new}
+    old = dict(item.split("=", 1) for item in args.reco_option)
+    new_extra = (dict(item.split("=", 1) for item in args.new_option) if args.new_option is not None
+                 else FAST_OPTIONS.get(args.reco, {}))
+    configs = {"old": old} if args.no_compare else {"old": old, "new": {**old, **new_extra}}
     runs: dict[str, list[dict]] = {name: [] for name in configs}
     for _ in range(args.repeat):
         for name, options in configs.items():
@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         report["wall_s_all"] = [r["wall_s"] for r in rs]
         report.update(angles(event, report))
         reports[name] = report
-    if "old" in reports:
+    if "new" in reports:
         reports["new"]["best_fit_separation_deg"] = separation_deg(reports["old"], reports["new"])
         reports["new"]["wall_ratio_old_over_new"] = reports["old"]["wall_s"] / reports["new"]["wall_s"]
     print_table(reports)

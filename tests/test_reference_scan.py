@@ -1,8 +1,7 @@
 """Results are unchanged by the library redesign: per-pixel llh equal to a reference made before it.
 
 ``tests/data/reference_scan_llh.npz`` holds the pixels and llh of a dummy (8/64/512) and an
-``mpe_pandel`` (8/64) scan of the GOLD alert made at commit d50948f, the ``mpe_pandel`` part regenerated
-for the default ``refine_fallback=false`` (issue 17; ``tests/data/README.md``).
+``mpe_pandel`` (8/64) scan of the GOLD alert made at commit d50948f (``tests/data/README.md``).
 """
 
 from pathlib import Path
