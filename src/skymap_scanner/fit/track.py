@@ -326,7 +326,7 @@ class TrackFitter:
         seeds = np.asarray(seeds, np.float64).reshape(len(directions), -1, 3)
         valid = np.all(np.isfinite(seeds), axis=2)
         owner, which = np.nonzero(valid)
-        out = np.empty((len(owner), 6))
+        out = np.full((len(owner), 6), np.nan)  # a row a kernel never wrote reads as a failed fit
         if len(owner):
             h = self.hits
             run = fit_batch_gpu if self.device == "gpu" else _fit_batch
