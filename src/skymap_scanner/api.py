@@ -167,8 +167,9 @@ def scan(event: Event | str | Path, reco: str | None = None, nsides: str | None 
         outcome = run_scan(plan, transport, options, scan_id, reporter)
     else:
         broker = s.broker_config(s.transport) if "://" in s.transport else None
+        key = s.scan_key(server=True) if broker is not None else None
         with create_server_transport(s.transport, workers=s.workers, task_time_limit_s=s.task_time_limit_s,
-                                     max_attempts=s.max_attempts, broker=broker) as server_transport:
+                                     max_attempts=s.max_attempts, broker=broker, key=key) as server_transport:
             outcome = run_scan(plan, server_transport, options, scan_id, reporter)
     return _result(outcome, event.metadata, calibration)
 
