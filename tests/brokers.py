@@ -204,6 +204,10 @@ class CountingTransport(ServerTransport):
         self.n_sent = 0
         self.n_received = 0
 
+    @property  # type: ignore[override]
+    def n_rejected(self) -> int:
+        return self.inner.n_rejected
+
     def start(self, startup: Startup) -> None:
         self.inner.start(startup)
 
@@ -236,7 +240,7 @@ class ServerThread(threading.Thread):
         self.scan_id = scan_id
         self.transport = CountingTransport(server_transport(url, ack_wait_s))
         self.kwargs = {"reco": reco, "nsides": nsides, "output_dir": output_dir, "progress": False,
-                       "settings": Settings(scan_id=scan_id, idle_timeout_s=60, shuffle_seed=1, **settings),
+                       "settings": Settings(**{"scan_id": scan_id, "idle_timeout_s": 60, "shuffle_seed": 1, **settings}),
                        **(options or {})}
         self.outcome: ScanResult | None = None
         self.error: BaseException | None = None
