@@ -239,8 +239,9 @@ class ServerThread(threading.Thread):
         self.event = event
         self.scan_id = scan_id
         self.transport = CountingTransport(server_transport(url, ack_wait_s))
+        settings = {"scan_id": scan_id, "idle_timeout_s": 60, "shuffle_seed": 1, **settings}
         self.kwargs = {"reco": reco, "nsides": nsides, "output_dir": output_dir, "progress": False,
-                       "settings": Settings(**{"scan_id": scan_id, "idle_timeout_s": 60, "shuffle_seed": 1, **settings}),
+                       "settings": Settings(**settings),
                        **(options or {})}
         self.outcome: ScanResult | None = None
         self.error: BaseException | None = None
