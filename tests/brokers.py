@@ -32,6 +32,7 @@ from skymap_scanner.api import ScanResult, scan
 from skymap_scanner.event.model import Event
 from skymap_scanner.settings import Settings
 from skymap_scanner.transport import ServerTransport, create_server_transport
+from skymap_scanner.transport.auth import ScanKey
 from skymap_scanner.transport.broker import BrokerConfig
 from skymap_scanner.transport.messages import MessageError, decode_result, decode_task
 from skymap_scanner.transport.startup import Startup
@@ -40,6 +41,14 @@ RABBITMQ_SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"  # not the /usr/sbin w
 NATS_SERVER = "/usr/sbin/nats-server"
 EPMD = "/usr/bin/epmd"
 START_TIMEOUT_S = 90.0
+#: the scan secret of every broker test (clients get it as SKYSCAN_SCAN_SECRET)
+TEST_SECRET = "broker-tests-scan-secret-0123456789"
+TEST_KEY = ScanKey(TEST_SECRET.encode())
+
+
+def client_env() -> dict[str, str]:
+    """The environment of a client (or server) command with the test scan secret."""
+    return {**os.environ, "SKYSCAN_SCAN_SECRET": TEST_SECRET}
 
 
 def answers(url: str, timeout: float = 1.0) -> bool:
@@ -166,14 +175,16 @@ def broker_url(request: pytest.FixtureRequest) -> str:
 # -- scans over a broker, driven from a test ----------------------------------------------------
 def server_transport(url: str, ack_wait_s: float = 2.0) -> ServerTransport:
     """The server side for ``url`` (NATS redelivers after ``ack_wait_s``: keep it short in tests)."""
-    return create_server_transport(url, broker=BrokerConfig(url, ack_wait_s=ack_wait_s))
+    return create_server_transport(url, broker=BrokerConfig(url, ack_wait_s=ack_wait_s), key=TEST_KEY)
 
 
 def start_client(url: str, scan_id: str, log: Path, *args: str) -> subprocess.Popen:
     """``skymap-scanner client`` as its own process; stdout and stderr go to ``log``."""
+    env = client_env()
     with log.open("a") as out:
         return subprocess.Popen([sys.executable, "-c", "from skymap_scanner.cli import main; main()", "client",
-                                 "--broker", url, "--scan-id", scan_id, *args], stdout=out, stderr=subprocess.STDOUT)
+                                 "--broker", url, "--scan-id", scan_id, *args], stdout=out, stderr=subprocess.STDOUT,
+                                env=env)
 
 
 def wait_for_log(log: Path, text: str, timeout: float = 60.0) -> None:
@@ -192,6 +203,10 @@ class CountingTransport(ServerTransport):
         self.inner = inner
         self.n_sent = 0
         self.n_received = 0
+
+    @property  # type: ignore[override]
+    def n_rejected(self) -> int:
+        return self.inner.n_rejected
 
     def start(self, startup: Startup) -> None:
         self.inner.start(startup)
@@ -224,9 +239,9 @@ class ServerThread(threading.Thread):
         self.event = event
         self.scan_id = scan_id
         self.transport = CountingTransport(server_transport(url, ack_wait_s))
+        settings = {"scan_id": scan_id, "idle_timeout_s": 60, "shuffle_seed": 1, **settings}
         self.kwargs = {"reco": reco, "nsides": nsides, "output_dir": output_dir, "progress": False,
-                       "settings": Settings(**{"scan_id": scan_id, "idle_timeout_s": 60, "shuffle_seed": 1,
-                                               **settings}),
+                       "settings": Settings(**settings),
                        **(options or {})}
         self.outcome: ScanResult | None = None
         self.error: BaseException | None = None

@@ -11,7 +11,7 @@ import time
 import uuid
 
 import pytest
-from brokers import ServerThread, start_client
+from brokers import TEST_KEY, ServerThread, start_client
 
 from skymap_scanner.api import scan
 from skymap_scanner.settings import Settings
@@ -43,7 +43,7 @@ def embedded_reference(tmp_path_factory):
 
 async def duplicating_client(url, scan_id, n_tasks):
     """A client that publishes every result twice (then stops after ``n_tasks`` tasks)."""
-    session = create_client_session(BrokerConfig(url), scan_id)
+    session = create_client_session(BrokerConfig(url), scan_id, TEST_KEY)
     await session.open()
     runner = TaskRunner(await session.wait_startup(30), "duplicator")
     await session.start_consuming()
@@ -51,7 +51,7 @@ async def duplicating_client(url, scan_id, n_tasks):
     while handled < n_tasks and not session.done:
         delivery = await session.next_task(0.5)
         if delivery is not None:
-            result = runner.handle(delivery.body)
+            result = TEST_KEY.seal(scan_id, "result", runner.handle(TEST_KEY.open(scan_id, "task", delivery.body)))
             await session.publish_result(result)
             await session.publish_result(result)
             await session.ack(delivery)

@@ -10,7 +10,9 @@ import uuid
 import pytest
 from brokers import (
     NATS_SERVER,
+    TEST_KEY,
     ServerThread,
+    client_env,
     ensure_program,
     free_port,
     server_transport,
@@ -40,7 +42,7 @@ def variation(pixel, nside=8):
 
 
 async def _with_session(url, scan_id, action):
-    session = create_client_session(BrokerConfig(url), scan_id)
+    session = create_client_session(BrokerConfig(url), scan_id, TEST_KEY)
     await session.open()
     try:
         return await action(session)
@@ -92,7 +94,7 @@ def test_clients_start_before_and_after_the_server_and_stop_when_it_ends(broker_
         return session.done
 
     assert with_session(broker_url, scan_id, work_queue_gone)
-    after = subprocess.run(early.args, capture_output=True, text=True, timeout=60)
+    after = subprocess.run(early.args, capture_output=True, text=True, timeout=60, env=client_env())
     assert after.returncode == 0 and "already over" in after.stderr
 
 
@@ -106,15 +108,19 @@ def test_poison_pixel_is_named_and_malformed_messages_are_rejected(broker_url, t
     async def inject(session):
         await session.wait_startup(30)
         for body in bad_results:
-            await session.publish_result(body)
-        oversize = b"[" + b" " * (5 * 1024 * 1024) + b"]"
+            await session.publish_result(TEST_KEY.seal(scan_id, "result", body))
+        await session.publish_result(b"\x00\xff garbage")  # no MAC
+        await session.publish_result(TEST_KEY.seal("another-scan", "result", stray))  # another scan's MAC
+        oversize = TEST_KEY.seal(scan_id, "result", b"[" + b" " * (5 * 1024 * 1024) + b"]")
         if broker_url.startswith("nats"):
             with pytest.raises(MaxPayloadError):  # NATS refuses it already (1 MiB limit)
                 await session.publish_result(oversize)
         else:
             await session.publish_result(oversize)
-        await session.publish_task(b"not a task")
-        await session.publish_task(encode_task(Task("another-scan", "t", 1, [variation(1)])))
+        await session.publish_task(TEST_KEY.seal(scan_id, "task", b"not a task"))
+        await session.publish_task(TEST_KEY.seal(scan_id, "task", encode_task(Task("another-scan", "t", 1,
+                                                                                   [variation(1)]))))
+        await session.publish_task(encode_task(Task(scan_id, "forged", 1, [variation(2)])))  # no MAC
 
     with_session(broker_url, scan_id, inject)
     client = start_client(broker_url, scan_id, tmp_path / "client.log")
@@ -126,8 +132,11 @@ def test_poison_pixel_is_named_and_malformed_messages_are_rejected(broker_url, t
     rejected = [r for r in caplog.records if "rejected a malformed result message" in r.getMessage()]
     assert len(rejected) == (3 if broker_url.startswith("nats") else 4)
     assert any("ignored a result of scan 'another-scan'" in r.getMessage() for r in caplog.records)
+    assert sum("rejected a result message" in r.getMessage() for r in caplog.records) == 2
+    assert outcome.manifest["scan_metadata"]["rejected_messages"] == len(rejected) + 2
     log = (tmp_path / "client.log").read_text()
     assert "dropped a malformed task message" in log and "dropped task t of scan 'another-scan'" in log
+    assert "unauthenticated task message (no MAC)" in log
 
 
 class TamperedStartup(Startup):
@@ -142,7 +151,8 @@ def test_client_refuses_a_startup_whose_hash_does_not_match(nats_url):
     with server_transport(nats_url) as transport:
         transport.start(TamperedStartup.create(scan_id, "dummy", EVENT))
         out = subprocess.run([sys.executable, "-c", "from skymap_scanner.cli import main; main()", "client",
-                              "--broker", nats_url, "--scan-id", scan_id], capture_output=True, text=True, timeout=60)
+                              "--broker", nats_url, "--scan-id", scan_id], capture_output=True, text=True, timeout=60,
+                             env=client_env())
     assert out.returncode == 1 and "StartupError: startup event hash" in out.stderr
 
 
@@ -154,7 +164,7 @@ def test_tasks_of_dead_clients_are_split_or_given_up(broker_url, tmp_path):
                     encode_task(Task(scan_id, "pair", 1, [variation(5), variation(6)]))])
 
     async def take_and_die(session):  # two clients each take a task and vanish without acking
-        other = create_client_session(BrokerConfig(broker_url), scan_id)
+        other = create_client_session(BrokerConfig(broker_url), scan_id, TEST_KEY)
         await other.open()
         for s in (session, other):
             await s.wait_startup(10)
@@ -196,7 +206,7 @@ def test_sigterm_hands_back_or_finishes_the_current_task(broker_url, tmp_path):
         await session.start_consuming()
         delivery = await session.next_task(10)
         await session.ack(delivery)
-        return delivery.previous, decode_task(delivery.body)
+        return delivery.previous, decode_task(TEST_KEY.open(scans["0"], "task", delivery.body))
 
     previous, task = with_session(broker_url, scans["0"], take_back)
     assert previous == 0 and (task.task_id, task.attempt) == ("long", 1)
@@ -254,11 +264,11 @@ def nats_tls(tmp_path):
 def test_tls_with_a_ca_file(nats_tls):
     url, cert = nats_tls
     scan_id = new_scan_id("tls")
-    with NatsServerTransport(BrokerConfig(url, tls_ca_file=cert)) as transport:
+    with NatsServerTransport(BrokerConfig(url, tls_ca_file=cert), TEST_KEY) as transport:
         transport.start(Startup.create(scan_id, "dummy", EVENT))
 
         async def startup_over_tls():
-            session = create_client_session(BrokerConfig(url, tls_ca_file=cert), scan_id)
+            session = create_client_session(BrokerConfig(url, tls_ca_file=cert), scan_id, TEST_KEY)
             await session.open()
             try:
                 return await session.wait_startup(10)
@@ -266,7 +276,7 @@ def test_tls_with_a_ca_file(nats_tls):
                 await session.close()
 
         assert asyncio.run(startup_over_tls()).scan_id == scan_id
-    untrusting = NatsServerTransport(BrokerConfig(url, connect_timeout_s=2))
+    untrusting = NatsServerTransport(BrokerConfig(url, connect_timeout_s=2), TEST_KEY)
     with pytest.raises(TransportError, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
         untrusting.start(Startup.create(scan_id, "dummy", EVENT))
     untrusting.close()

@@ -6,6 +6,7 @@ import pytest
 from skymap_scanner.pixels.types import PixelVariation
 from skymap_scanner.settings import Settings
 from skymap_scanner.transport import BrokerConfig, TransportError, create_server_transport
+from skymap_scanner.transport.auth import ScanKey
 from skymap_scanner.transport.broker import check_scan_id, done_marker, parse_control
 from skymap_scanner.transport.inprocess import InProcessTransport
 from skymap_scanner.transport.messages import Task
@@ -25,14 +26,14 @@ from skymap_scanner.transport.startup import Startup, StartupError
     ("tls://broker.example.org:4222", NatsServerTransport),
 ])
 def test_backend_is_chosen_by_spec(spec, cls):
-    assert type(create_server_transport(spec)) is cls
+    assert type(create_server_transport(spec, key=ScanKey(b"0123456789abcdef"))) is cls
 
 
 def test_bad_spec_or_mismatched_broker_is_rejected():
     with pytest.raises(TransportError, match="'processes', 'inprocess' or a broker URL"):
         create_server_transport("threads")
     with pytest.raises(TransportError, match="differ"):
-        create_server_transport("nats://a:4222", broker=BrokerConfig("nats://b:4222"))
+        create_server_transport("nats://a:4222", broker=BrokerConfig("nats://b:4222"), key=ScanKey(b"0123456789abcdef"))
 
 
 def test_missing_broker_library_names_the_extra(monkeypatch):
@@ -91,12 +92,12 @@ def test_control_payload_is_startup_or_done_marker():
     from skymap_scanner.simulation.synthetic import synthetic_event
 
     startup = Startup.create("s1", "dummy", synthetic_event())
-    assert parse_control(startup.to_json()).event_sha256 == startup.event_sha256
-    assert parse_control(done_marker("s1")) is None
+    assert parse_control(startup.to_json(), "s1").event_sha256 == startup.event_sha256
+    assert parse_control(done_marker("s1"), "s1") is None
     with pytest.raises(StartupError):
-        parse_control(startup.to_json().replace(b'"event_sha256": "', b'"event_sha256": "0'))
+        parse_control(startup.to_json().replace(b'"event_sha256": "', b'"event_sha256": "0'), "s1")
     with pytest.raises(StartupError):
-        parse_control(b"\x00garbage")
+        parse_control(b"\x00garbage", "s1")
 
 
 def _item(pixel):
@@ -113,12 +114,13 @@ def test_failed_attempt_is_split_then_given_up():
     assert "time limit (after 3 attempts)" in result.failures[0].reason
 
 
-def test_inprocess_scan_equals_process_scan():
+def test_inprocess_scan_equals_process_scan(tmp_path):
     from skymap_scanner.api import scan
     from skymap_scanner.simulation.synthetic import synthetic_event
 
     def llh(spec):
-        result = scan(synthetic_event(seed=2), "dummy", "8:0 64:4", workers=2, transport=spec, progress=False)
+        result = scan(synthetic_event(seed=2), "dummy", "8:0 64:4", transport=spec, workers=2, progress=False,
+                      settings=Settings(shuffle_seed=1, scan_id="same"))
         return {n: {p: r.llh for p, r in pixels.items()} for n, pixels in result.pixels.items()}
 
     assert llh("inprocess") == llh("processes")

@@ -130,3 +130,12 @@ def test_seed_region_is_not_refined_at_finer_steps():
     assert at512
     near_seed = hp.query_disc(512, hp.ang2vec(theta, phi), math.radians(5))
     assert not set(at512) & set(near_seed) and seed_pix not in at512
+
+
+@pytest.mark.parametrize("text", ["1024:0", "256:0", "8:0 1024:100000"])
+def test_progression_planning_too_many_pixels_is_refused(text):
+    from skymap_scanner.pixels.choose import NSideProgression, NSideProgressionError
+
+    with pytest.raises(NSideProgressionError, match=r"plan \d+ pixels, at most 200000"):
+        NSideProgression.parse(text)
+    assert NSideProgression.parse("8:0 64:12 512:24 1024:24").n_recos_estimate() < 200_000

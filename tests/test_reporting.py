@@ -1,7 +1,11 @@
-"""REST reporting against a real HTTP server on 127.0.0.1: requests, retries, auth, kill switch."""
+"""REST reporting against a real HTTP server on 127.0.0.1: requests, retries, auth, kill switch;
+and (issue 18, findings 3 and 6) redirects, credentials in the URL, schemes, hanging endpoints,
+non-JSON and huge answers, the time bound of the final report."""
 
 import json
+import logging
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -20,11 +24,24 @@ class Recorder(BaseHTTPRequestHandler):
     log: list = []
     fail_next = 0
     status = {"is_deleted": False}
+    #: seconds each request hangs before it is answered
+    delay = 0.0
+    #: answer every request with this (code, headers, body) instead
+    answer = None
 
     def _handle(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length)) if length else None
         type(self).log.append((self.command, self.path, self.headers.get("Authorization"), body))
+        time.sleep(type(self).delay)
+        if type(self).answer is not None:
+            code, headers, payload = type(self).answer
+            self.send_response(code)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(payload)
+            return
         if type(self).fail_next > 0:
             type(self).fail_next -= 1
             self.send_response(503)
@@ -45,6 +62,7 @@ class Recorder(BaseHTTPRequestHandler):
 @pytest.fixture()
 def server():
     Recorder.log, Recorder.fail_next, Recorder.status = [], 0, {"is_deleted": False}
+    Recorder.delay, Recorder.answer = 0.0, None
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -52,8 +70,19 @@ def server():
     httpd.shutdown()
 
 
+OPEN: list = []
+
+
+@pytest.fixture(autouse=True)
+def _close_reporters():
+    yield
+    while OPEN:
+        OPEN.pop().close()
+
+
 def reporter(url, **kw):
-    return RestReporter(url, "abc", token="s3cret", urgent=FAST, non_urgent=FAST, **kw)
+    OPEN.append(RestReporter(url, "abc", token="s3cret", urgent=FAST, non_urgent=FAST, **kw))
+    return OPEN[-1]
 
 
 def test_urgent_retries_then_succeeds(server):
@@ -67,10 +96,10 @@ def test_urgent_retries_then_succeeds(server):
 def test_urgent_gives_up_with_error_non_urgent_only_logs(server):
     Recorder.fail_next = 100
     r = reporter(server)
+    r.progress({"progress": {}})
+    assert r.drain(10) and r.n_failed_reports >= 1  # the progress (and the first status poll)
     with pytest.raises(ReportError, match="after 4 attempt"):
         r.progress({"progress": {}}, final=True)
-    r.progress({"progress": {}})
-    assert r.n_failed_reports == 1
 
 
 def test_scan_reports_and_kill_switch_stops_it(server, tmp_path):
@@ -93,3 +122,64 @@ def test_final_result_and_progress_are_sent(server, tmp_path):
     put_final = [i for i, (m, b) in enumerate(finals) if m == "PUT" and b["is_final"]]
     assert put_final and finals[-1][0] == "PATCH" and finals[-1][1]["progress"]["finished"]
     assert len(finals[put_final[-1]][1]["skyscan_result"]["nside-8"]["data"]) == 768
+
+
+def test_redirect_is_not_followed_and_the_token_goes_nowhere_else(server):
+    Recorder.answer = (302, {"Location": server + "/elsewhere", "Content-Length": "0"}, b"")
+    r = reporter(server, kill_switch_interval_s=0.01)
+    assert not r.kill_requested()
+    assert r.drain(10) and r.n_failed_reports >= 1
+    assert [p for _, p, _, _ in Recorder.log] and all(p == "/scan/abc/status" for _, p, _, _ in Recorder.log)
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("http://user:pw@127.0.0.1:1/", "no credentials in the URL"),
+    ("file:///etc/passwd", "use http:// or https://"),
+    ("ftp://host/", "use http:// or https://"),
+    ("http:///nohost", "use http:// or https://"),
+])
+def test_unusable_report_urls_are_refused(url, message):
+    with pytest.raises(ReportError, match=message) as info:
+        RestReporter(url, "abc")
+    assert "pw" not in str(info.value)
+
+
+def test_token_is_not_in_logs_or_repr(server, caplog):
+    Recorder.fail_next = 100
+    r = reporter(server)
+    with caplog.at_level(logging.DEBUG), pytest.raises(ReportError):
+        r.result({}, final=True)
+    assert "s3cret" not in caplog.text and "s3cret" not in repr(r)
+
+
+def test_hanging_endpoint_does_not_stall_the_scan(server, tmp_path):
+    Recorder.delay = 3.0
+    slow = RetryPolicy(timeout_s=1.0, max_total_s=2.0, max_attempts=2, backoff_s=0.05)
+    r = RestReporter(server, "abc", urgent=slow, non_urgent=slow, kill_switch_interval_s=0.1)
+    OPEN.append(r)
+    start = time.monotonic()
+    for _ in range(50):  # what the scan loop does: report often, look at the kill switch
+        r.progress({"progress": {}})
+        r.result({}, final=False)
+        assert not r.kill_requested()
+    assert time.monotonic() - start < 0.5
+
+
+def test_non_json_200_counts_as_delivered_and_huge_answers_are_not_read(server):
+    Recorder.answer = (200, {}, b"<html>ok</html>")
+    start = time.monotonic()
+    reporter(server).result({}, final=True)
+    assert len(Recorder.log) == 1 and time.monotonic() - start < 2
+    Recorder.answer = (200, {"Content-Type": "application/json"}, b"[" * (2 * 1024 * 1024))
+    r = reporter(server, kill_switch_interval_s=0.01)
+    r.kill_requested()
+    assert r.drain(10) and not r.kill_requested()
+
+
+def test_final_report_is_bounded_in_time(server):
+    Recorder.fail_next = 10_000
+    policy = RetryPolicy(timeout_s=5.0, max_total_s=1.0, max_attempts=10_000, backoff_s=0.05)
+    start = time.monotonic()
+    with pytest.raises(ReportError):
+        RestReporter(server, "abc", urgent=policy).progress({}, final=True)
+    assert time.monotonic() - start < 3

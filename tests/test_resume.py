@@ -68,10 +68,11 @@ def _settings_of(path):
 
 def test_checkpoint_of_other_settings_is_refused(tmp_path):
     path = tmp_path / "c.npz"
-    save_checkpoint(path, ScanState({"event_sha256": "a", "nsides": "8:0"}, [(8, 1, 0)], [], {}))
-    assert load_checkpoint(path, {"event_sha256": "a", "nsides": "8:0"}).sent == [(8, 1, 0)]
+    mine = {"event_sha256": "a", "nsides": "8:0", "n_posvar": 1}
+    save_checkpoint(path, ScanState(mine, [(8, 1, 0)], [], {}))
+    assert load_checkpoint(path, mine).sent == [(8, 1, 0)]
     with pytest.raises(CheckpointError, match="event_sha256"):
-        load_checkpoint(path, {"event_sha256": "b", "nsides": "8:0"})
+        load_checkpoint(path, {**mine, "event_sha256": "b"})
 
 
 def test_cli_refuses_foreign_checkpoint(tmp_path):

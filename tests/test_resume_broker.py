@@ -9,7 +9,7 @@ import time
 import uuid
 
 import pytest
-from brokers import start_client
+from brokers import client_env, start_client
 from test_resume import llh_by_pixel
 
 from skymap_scanner.event.io import write_event
@@ -22,7 +22,8 @@ ARGS = ["--reco-algo", "dummy", "--nsides", "8:0", "64:12", "512:24", "--no-plot
 
 def server(cmd_args, out):
     cmd = [sys.executable, "-c", "from skymap_scanner.cli import main; main()", *cmd_args, "-o", str(out), *ARGS]
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            env=client_env())  # the scan secret the clients have
 
 
 def test_killed_broker_server_resumes(rabbitmq_url, tmp_path):

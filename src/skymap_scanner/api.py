@@ -159,7 +159,8 @@ def scan(event: Event | str | Path, reco: str | None = None, nsides: str | None 
                           refine_seed=s.refine_seed, pointing_radius_deg=s.pointing_radius_deg)
     scan_id = s.scan_id or default_scan_id(
         scan_identity(plan, s.nsides, s.predictive_scanning_threshold, s.refine_seed))
-    if reporter is None and s.skydriver_address:
+    own_reporter = reporter is None and bool(s.skydriver_address)
+    if own_reporter:
         reporter = RestReporter(s.skydriver_address, scan_id, s.skydriver_auth, s.kill_switch_check_interval)
     options = ScanOptions(
         progression=s.nsides, predictive_scanning_threshold=s.predictive_scanning_threshold,
@@ -169,14 +170,23 @@ def scan(event: Event | str | Path, reco: str | None = None, nsides: str | None 
         output_dir=s.output_dir, resume=s.resume,
         intervals=RecordIntervals(s.checkpoint_interval_s, s.progress_interval_s, s.result_interval_s),
     )
-    if isinstance(transport, ServerTransport):
-        outcome = run_scan(plan, transport, options, scan_id, reporter)
-    else:
-        broker = s.broker_config(s.transport) if "://" in s.transport else None
-        with create_server_transport(s.transport, workers=s.workers, task_time_limit_s=s.task_time_limit_s,
-                                     max_attempts=s.max_attempts, broker=broker) as server_transport:
-            outcome = run_scan(plan, server_transport, options, scan_id, reporter)
+    try:
+        outcome = _run(plan, transport, s, options, scan_id, reporter)
+    finally:
+        if own_reporter and reporter is not None:
+            reporter.close()  # its background thread, after a scan that ended without final reports
     return _result(outcome, event.metadata, calibration)
+
+
+def _run(plan: ScanPlan, transport: str | ServerTransport | None, s: Settings, options: ScanOptions,
+         scan_id: str, reporter: RestReporter | None) -> ScanOutcome:
+    if isinstance(transport, ServerTransport):
+        return run_scan(plan, transport, options, scan_id, reporter)
+    broker = s.broker_config(s.transport) if "://" in s.transport else None
+    key = s.scan_key(server=True) if broker is not None else None
+    with create_server_transport(s.transport, workers=s.workers, task_time_limit_s=s.task_time_limit_s,
+                                 max_attempts=s.max_attempts, broker=broker, key=key) as server_transport:
+        return run_scan(plan, server_transport, options, scan_id, reporter)
 
 
 def _calibration(name: str) -> ContourCalibration:

@@ -91,7 +91,7 @@ def _run_scan(event: Any, reco_algo: str | None, nsides: str | None, output_dir:
               reco_option: tuple[str, ...], task_time_limit: float | None, idle_timeout: float | None,
               pointing_radius: float | None, refine_seed: bool | None, plot: bool | None, seed: int | None,
               scan_id: str | None, checkpoint_interval: float | None, report_url: str | None,
-              calibration: str | None, transport: str | None = None) -> None:
+              calibration: str | None, transport: str | None = None, scan_secret_file: Path | None = None) -> None:
     """Scan ``event`` through the library; the command line always resumes a checkpoint of the same scan."""
     from skymap_scanner.api import scan
     from skymap_scanner.recos import RecoError
@@ -105,7 +105,8 @@ def _run_scan(event: Any, reco_algo: str | None, nsides: str | None, output_dir:
                   reco_options=_reco_options(reco_option), task_time_limit_s=task_time_limit,
                   idle_timeout_s=idle_timeout, pointing_radius_deg=pointing_radius, refine_seed=refine_seed,
                   plot=plot, calibration=calibration, shuffle_seed=seed, scan_id=scan_id,
-                  checkpoint_interval_s=checkpoint_interval, skydriver_address=report_url, transport=transport)
+                  checkpoint_interval_s=checkpoint_interval, skydriver_address=report_url, transport=transport,
+                  scan_secret_file=scan_secret_file)
     out = output_dir or s.output_dir or CLI_OUTPUT_DIR
     _setup_logging(s.log)
     try:
@@ -262,8 +263,11 @@ _BROKER_HELP = "broker URL: amqp[s]://user@host (RabbitMQ) or nats://, tls://hos
 @click.option("--broker", help=_BROKER_HELP)
 @click.option("--gcd", type=click.Path(path_type=Path), help="IceCube GCD file for DOM positions")
 @click.option("--geometry", type=click.Path(path_type=Path), help="geometry table (CSV)")
+@click.option("--scan-secret-file", type=click.Path(path_type=Path),
+              help="the scan's secret (or SKYSCAN_SCAN_SECRET); default: generated as OUTPUT_DIR/scan-secret")
 @scan_options
-def server(event_file: Path, broker: str | None, gcd: Path | None, geometry: Path | None, **kwargs: Any) -> None:
+def server(event_file: Path, broker: str | None, gcd: Path | None, geometry: Path | None,
+           scan_secret_file: Path | None, **kwargs: Any) -> None:
     """Scan EVENT_FILE with `skymap-scanner client` processes that take tasks from a message broker."""
     from skymap_scanner.io.events import load_event
 
@@ -275,7 +279,7 @@ def server(event_file: Path, broker: str | None, gcd: Path | None, geometry: Pat
     if not s.broker_url or not s.scan_id:
         raise click.UsageError("the server needs --broker URL (or SKYSCAN_BROKER_URL) and --scan-id ID "
                                "(or SKYSCAN_SCAN_ID): clients find the scan by them")
-    _run_scan(event, transport=s.broker_url, **kwargs)
+    _run_scan(event, transport=s.broker_url, scan_secret_file=scan_secret_file, **kwargs)
 
 
 @cli.command()
@@ -286,8 +290,11 @@ def server(event_file: Path, broker: str | None, gcd: Path | None, geometry: Pat
 @click.option("--startup-timeout", type=float, help="seconds to wait for the scan to start (600)")
 @click.option("--shutdown-grace", type=float, help="after SIGTERM: seconds to finish the current task (30)")
 @click.option("--name", help="client name in logs and results (default: host:pid)")
+@click.option("--scan-secret-file", type=click.Path(path_type=Path),
+              help="the scan's secret, as the server has it (or SKYSCAN_SCAN_SECRET)")
 def client(broker: str | None, scan_id: str | None, task_time_limit: float | None, max_attempts: int | None,
-           startup_timeout: float | None, shutdown_grace: float | None, name: str | None) -> None:
+           startup_timeout: float | None, shutdown_grace: float | None, name: str | None,
+           scan_secret_file: Path | None) -> None:
     """Fit the tasks of scan SCAN_ID from a message broker until the scan ends (SIGTERM stops cleanly)."""
     import asyncio
 
@@ -295,7 +302,8 @@ def client(broker: str | None, scan_id: str | None, task_time_limit: float | Non
     from skymap_scanner.transport import create_client_session
 
     s = _settings(broker_url=broker, scan_id=scan_id, task_time_limit_s=task_time_limit, max_attempts=max_attempts,
-                  client_startup_timeout_s=startup_timeout, client_shutdown_grace_s=shutdown_grace)
+                  client_startup_timeout_s=startup_timeout, client_shutdown_grace_s=shutdown_grace,
+                  scan_secret_file=scan_secret_file)
     _setup_logging(s.log)
     if not s.broker_url or not s.scan_id:
         raise click.UsageError("the client needs --broker URL and --scan-id ID "
@@ -304,7 +312,8 @@ def client(broker: str | None, scan_id: str | None, task_time_limit: float | Non
                             max_attempts=s.max_attempts, startup_timeout_s=s.client_startup_timeout_s,
                             shutdown_grace_s=s.client_shutdown_grace_s)
     try:
-        stats = asyncio.run(serve_scan(create_client_session(s.broker_config(), s.scan_id), options))
+        key = s.scan_key(server=False)
+        stats = asyncio.run(serve_scan(create_client_session(s.broker_config(), s.scan_id, key), options))
     except Exception as e:  # noqa: BLE001 - a worker ends with one line and exit code 1
         LOGGER.debug("client failed", exc_info=True)
         raise click.ClickException(f"scan {s.scan_id}: {type(e).__name__}: {e}") from None

@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from skymap_scanner.pixels.choose import DEFAULT_NSIDES, NSideProgression
 from skymap_scanner.server.collector import PST_MAX, PST_MIN
+from skymap_scanner.transport.auth import ScanKey, SecretError, client_secret, server_secret
 from skymap_scanner.transport.broker import BrokerConfig
 
 #: where the command line writes a scan when no ``--output-dir`` is given (the API writes nothing)
@@ -96,6 +97,11 @@ class Settings(BaseSettings):
     broker_tls_ca_file: Path | None = None
     broker_tls_cert_file: Path | None = None
     broker_tls_key_file: Path | None = None
+    #: broker scans: file holding the scan's secret (every message carries an HMAC under it; the
+    #: server generates ``<output_dir>/scan-secret`` when neither this nor ``scan_secret`` is set)
+    scan_secret_file: Path | None = None
+    #: broker scans: the scan's secret itself (``SKYSCAN_SCAN_SECRET``; prefer the file)
+    scan_secret: SecretStr | None = None
     #: NATS: seconds until a task whose client went silent is delivered again (clients heartbeat)
     nats_ack_wait_s: float = Field(default=30.0, gt=0)
     #: broker client: seconds to wait for the scan's startup payload
@@ -123,6 +129,18 @@ class Settings(BaseSettings):
         password = self.broker_password.get_secret_value() if self.broker_password else None
         return BrokerConfig(url, self.broker_username, password, self.broker_tls_ca_file,
                             self.broker_tls_cert_file, self.broker_tls_key_file, self.nats_ack_wait_s)
+
+
+    def scan_key(self, *, server: bool) -> ScanKey:
+        """The broker scan's key: the given secret; a server without one uses or generates
+        ``<output_dir>/scan-secret``."""
+        secret = self.scan_secret.get_secret_value() if self.scan_secret else None
+        try:
+            value = (server_secret(self.scan_secret_file, secret, self.output_dir) if server
+                     else client_secret(self.scan_secret_file, secret))
+            return ScanKey(value)
+        except SecretError as e:
+            raise SettingsError(str(e)) from None
 
 
 def load_settings(**overrides: Any) -> Settings:

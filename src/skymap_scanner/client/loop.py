@@ -1,7 +1,10 @@
 """The client loop, the same for every broker.
 
-Fetch the scan's startup payload (hash-verified), build the reco in a child process, then take one
-task at a time: fit it, publish the result, and only then acknowledge the task (at-least-once).
+Fetch the scan's startup payload (MAC- and hash-verified), build the reco in a child process, then
+take one task at a time: fit it, publish the result, and only then acknowledge the task
+(at-least-once). Every task must carry a valid MAC under the session's scan key
+(``transport.auth``); one that does not is logged, acknowledged and dropped (``stats["unauthenticated"]``).
+Results and re-published tasks are sealed with the same key.
 
 Attempts are counted in the task message (``Task.attempt``) plus the broker's count of earlier
 unacknowledged deliveries. A delivery that was delivered before (its client died holding it) is
@@ -26,6 +29,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
+from skymap_scanner.transport.auth import AuthError, open_sealed, seal
 from skymap_scanner.transport.messages import MessageError, Task, decode_task, encode_result, encode_task
 from skymap_scanner.transport.retry import retry_or_give_up
 from skymap_scanner.transport.session import ClientSession, Delivery
@@ -59,7 +63,7 @@ class ScanClient:
         self.session = session
         self.options = options
         self.scan_id = session.scan_id
-        #: tasks, variations, redelivered, retried, given_up, handed_back, rejected
+        #: tasks, variations, redelivered, retried, given_up, handed_back, rejected, unauthenticated
         self.stats: Counter[str] = Counter()
         self._stop_at: float | None = None
         self._grace = options.shutdown_grace_s
@@ -114,30 +118,46 @@ class ScanClient:
     async def _hand_back_unstarted(self) -> None:
         await self.session.stop_consuming()
         while (delivery := await self.session.next_task(0)) is not None:
-            task = await self._accept(delivery)
-            if task is not None:
+            accepted = await self._accept(delivery)
+            if accepted is not None:
+                task = accepted[0]
                 await self._hand_back(task, task.attempt + delivery.previous, delivery)
 
     # -- one task ----------------------------------------------------------------------------
-    async def _accept(self, delivery: Delivery) -> Task | None:
-        """The task in the message, or None (malformed or another scan's: logged and dropped)."""
+    async def _accept(self, delivery: Delivery) -> tuple[Task, bytes] | None:
+        """The task in the message and its body without the MAC, or None (unauthenticated, malformed
+        or another scan's: logged, acknowledged and dropped)."""
         try:
-            task = decode_task(delivery.body)
+            body = open_sealed(self.session.key, self.scan_id, "task", delivery.body)
+            task = decode_task(body)
+        except AuthError as e:
+            self.stats["unauthenticated"] += 1
+            LOGGER.error("scan %s: dropped a task message (%d bytes): %s (%d so far)", self.scan_id,
+                         len(delivery.body), e, self.stats["unauthenticated"])
+            await self._ack(delivery)
+            return None
         except MessageError as e:
             LOGGER.error("scan %s: dropped a malformed task message (%d bytes): %s", self.scan_id,
                          len(delivery.body), e)
         else:
             if task.scan_id == self.scan_id:
-                return task
+                return task, body
             LOGGER.error("scan %s: dropped task %s of scan %r", self.scan_id, task.task_id, task.scan_id)
         self.stats["rejected"] += 1
         await self._ack(delivery)
         return None
 
+    async def _publish_result(self, body: bytes) -> None:
+        await self.session.publish_result(seal(self.session.key, self.scan_id, "result", body))
+
+    async def _publish_task(self, body: bytes) -> None:
+        await self.session.publish_task(seal(self.session.key, self.scan_id, "task", body))
+
     async def _handle(self, delivery: Delivery, reco: WorkerProcess) -> None:
-        task = await self._accept(delivery)
-        if task is None:
+        accepted = await self._accept(delivery)
+        if accepted is None:
             return
+        task, body = accepted
         attempt = task.attempt + delivery.previous
         if delivery.previous:
             self.stats["redelivered"] += 1
@@ -147,13 +167,13 @@ class ScanClient:
             await self._ack(delivery)
             return
         start = time.monotonic()
-        outcome = await reco.run(delivery.body, self.options.task_time_limit_s, self._abandon,
+        outcome = await reco.run(body, self.options.task_time_limit_s, self._abandon,
                                  lambda: self.session.in_progress(delivery), self.session.heartbeat_s)
         if outcome.interrupted:
             await self._hand_back(task, attempt, delivery)
             return
         if outcome.result is not None:
-            await self.session.publish_result(outcome.result)
+            await self._publish_result(outcome.result)
             self.stats["tasks"] += 1
             self.stats["variations"] += len(task.items)
             LOGGER.info("scan %s task %s: %d variation(s), attempt %d, %.3f s", self.scan_id, task.task_id,
@@ -175,16 +195,16 @@ class ScanClient:
             self.stats["given_up"] += 1
             LOGGER.error("scan %s task %s: attempt %d failed (%s): giving up on %d variation(s)",
                          self.scan_id, task.task_id, failed_attempt, reason, len(task.items))
-            await self.session.publish_result(encode_result(result))
+            await self._publish_result(encode_result(result))
         for retry in retries:
-            await self.session.publish_task(encode_task(retry))
+            await self._publish_task(encode_task(retry))
         if retries:
             self.stats["retried"] += 1
             LOGGER.warning("scan %s task %s: attempt %d failed (%s): re-sent as %d single-variation task(s)",
                            self.scan_id, task.task_id, failed_attempt, reason, len(retries))
 
     async def _hand_back(self, task: Task, attempt: int, delivery: Delivery) -> None:
-        await self.session.publish_task(encode_task(replace(task, attempt=attempt)))
+        await self._publish_task(encode_task(replace(task, attempt=attempt)))
         await self._ack(delivery)
         self.stats["handed_back"] += 1
         LOGGER.info("scan %s task %s: handed back to the queue (stopping)", self.scan_id, task.task_id)

@@ -28,6 +28,10 @@ from typing import Any
 import numpy as np
 
 from skymap_scanner.event.model import Event, EventError, EventMetadata, Geometry, Particle, Pulses
+from skymap_scanner.event.npz import NpzError, read_npz
+
+#: largest JSON event file read [bytes]
+MAX_JSON_BYTES = 256 * 1024 * 1024
 
 FORMAT_NAME = "skyscan-event"
 FORMAT_VERSION = 1
@@ -108,17 +112,16 @@ def event_from_dict(d: Any, source: str = "") -> Event:
         if not isinstance(d.get(key), dict):
             raise EventError(f"missing or malformed field {key!r}")
     meta = d["metadata"]
+    missing = [k for k in ("run_id", "event_id", "event_type", "mjd", "is_real_event") if k not in meta]
+    if missing:
+        raise EventError(f"metadata lacks {missing[0]!r}")
+    mjd = meta["mjd"]
+    if not isinstance(mjd, int | float) or isinstance(mjd, bool):
+        raise EventError(f"metadata: mjd must be a number, got {mjd!r}")
     try:
-        metadata = EventMetadata(
-            run_id=int(meta["run_id"]),
-            event_id=int(meta["event_id"]),
-            event_type=str(meta["event_type"]),
-            mjd=float(meta["mjd"]),
-            is_real_event=bool(meta["is_real_event"]),
-        )
-    except KeyError as e:
-        raise EventError(f"metadata lacks {e.args[0]!r}") from None
-    except (TypeError, ValueError) as e:
+        metadata = EventMetadata(run_id=meta["run_id"], event_id=meta["event_id"], event_type=meta["event_type"],
+                                 mjd=float(mjd), is_real_event=meta["is_real_event"])
+    except EventError as e:
         raise EventError(f"metadata: {e}") from None
 
     def columns(key: str, names: tuple[str, ...]) -> list[np.ndarray]:
@@ -126,13 +129,21 @@ def event_from_dict(d: Any, source: str = "") -> Event:
         missing = [c for c in names if c not in block]
         if missing:
             raise EventError(f"{key} lacks column(s) {missing}")
-        try:
-            return [np.asarray(block[c], dtype=np.float64) for c in names]
-        except (TypeError, ValueError):
-            raise EventError(f"{key}: columns must be numeric arrays") from None
+        out = []
+        for c in names:
+            try:
+                column = np.asarray(block[c])
+            except (TypeError, ValueError):
+                raise EventError(f"{key}.{c} must be an array of numbers") from None
+            if column.dtype.kind not in "iuf":  # strings, complex, null, booleans are not coerced
+                raise EventError(f"{key}.{c} must hold numbers, got {column.dtype} values")
+            out.append(column)
+        return out
 
     pulses = Pulses(*columns("pulses", PULSE_COLUMNS))
     geometry = Geometry(*columns("geometry", GEOMETRY_COLUMNS), source=str(d.get("geometry_source", "")))
+    if not (np.isfinite(geometry.x).all() and np.isfinite(geometry.y).all() and np.isfinite(geometry.z).all()):
+        raise EventError("geometry holds NaN or infinite positions")
     seeds = {str(k): _particle_from_json(v, f"seeds.{k}") for k, v in (d.get("seeds") or {}).items()}
     truth = {str(k): _particle_from_json(v, f"truth.{k}") for k, v in (d.get("truth") or {}).items()}
     losses = d.get("truth_losses")
@@ -182,26 +193,56 @@ def event_to_bytes(event: Event) -> bytes:
 
 def event_from_bytes(data: bytes, source: str = "") -> Event:
     """Inverse of :func:`event_to_bytes`."""
+    name = source or "event bytes"
     try:
-        return event_from_dict(_read_npz(io.BytesIO(data)), source=source)
-    except EventError:
+        return event_from_dict(_read_npz(data, name), source=source)
+    except EventFileError:
         raise
-    except (OSError, ValueError, zipfile.BadZipFile, KeyError) as e:
-        raise EventFileError(f"{source or 'event bytes'}: not a readable event ({e})") from None
+    except NpzError as e:  # names the file already
+        raise EventFileError(str(e)) from None
+    except EventError as e:
+        raise EventFileError(f"{name}: {e}") from None
 
 
-def _read_npz(path: Path | io.BytesIO) -> dict[str, Any]:
-    with np.load(path, allow_pickle=False) as z:
-        if "header" not in z.files:
-            raise EventError("no 'header' array (not a skyscan-event file)")
-        d = json.loads(str(z["header"]))
-        if not isinstance(d, dict):
-            raise EventError("header must be a JSON object")
-        d["pulses"] = {c: z[f"pulses.{c}"] for c in PULSE_COLUMNS if f"pulses.{c}" in z.files}
-        d["geometry"] = {c: z[f"geometry.{c}"] for c in GEOMETRY_COLUMNS if f"geometry.{c}" in z.files}
-        if "truth_losses" in z.files:
-            d["truth_losses"] = z["truth_losses"]
-        return d
+def load_json(text: str | bytes, what: str) -> Any:
+    """``json.loads`` whose every failure (also nesting too deep) is an EventError naming ``what``."""
+    try:
+        return json.loads(text)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise EventError(f"{what} is not valid JSON ({e})") from None
+    except RecursionError:
+        raise EventError(f"{what} is not valid JSON (nested too deeply)") from None
+
+
+def _read_npz(source: Path | bytes, name: str) -> dict[str, Any]:
+    z = read_npz(source, name)
+    if "header" not in z:
+        raise EventError("no 'header' array (not a skyscan-event file)")
+    header = z["header"]
+    if header.shape != () or header.dtype.kind != "U":
+        raise EventError("'header' must be one string")
+    d = load_json(str(header), "header")
+    if not isinstance(d, dict):
+        raise EventError("header must be a JSON object")
+    d["pulses"] = {c: z[f"pulses.{c}"] for c in PULSE_COLUMNS if f"pulses.{c}" in z}
+    d["geometry"] = {c: z[f"geometry.{c}"] for c in GEOMETRY_COLUMNS if f"geometry.{c}" in z}
+    if "truth_losses" in z:
+        d["truth_losses"] = z["truth_losses"]
+    return d
+
+
+def read_text(path: Path, limit: int = MAX_JSON_BYTES) -> str:
+    """The text of a regular file of at most ``limit`` bytes (no FIFO, device or endless file)."""
+    if not path.is_file():
+        raise EventFileError(f"{path}: not a regular file")
+    with path.open("rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise EventFileError(f"{path}: larger than {limit} bytes")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise EventFileError(f"{path}: not UTF-8 text ({e})") from None
 
 
 def read_event(path: str | Path) -> Event:
@@ -211,14 +252,16 @@ def read_event(path: str | Path) -> Event:
         raise EventFileError(f"{path}: no such event file")
     try:
         if path.suffix == ".npz":
-            d = _read_npz(path)
+            d = _read_npz(path, str(path))
         elif path.suffix == ".json":
-            d = json.loads(path.read_text())
+            d = load_json(read_text(path), "the file")
         else:
             raise EventError("unknown suffix (open-format events end in .npz or .json)")
         return event_from_dict(d, source=str(path))
     except EventFileError:
         raise
+    except NpzError as e:  # names the file already
+        raise EventFileError(str(e)) from None
     except EventError as e:
         raise EventFileError(f"{path}: {e}") from None
     except (OSError, ValueError, zipfile.BadZipFile, KeyError, UnicodeDecodeError) as e:

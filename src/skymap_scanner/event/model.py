@@ -12,6 +12,7 @@ Conventions (see ``docs/event-format.md``):
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,6 +45,15 @@ def dom_of_key(key: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
     return np.divmod(np.asarray(key, np.int64), DOM_KEY_BASE)
 
 
+#: run and event ids: non-negative and below this (they are written as 64-bit integers)
+MAX_ID = 2**63
+EVENT_TYPE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
+#: event times accepted (MJD 33282 = 1950-01-01, 124593 = 2200-01-01)
+MJD_RANGE = (33282.0, 124593.0)
+#: largest |pulse time| accepted [ns]
+MAX_ABS_TIME_NS = 1e12
+
+
 class EventError(ValueError):
     """An event is malformed or inconsistent (the message names the field)."""
 
@@ -59,12 +69,23 @@ class EventMetadata:
     is_real_event: bool
 
     def __post_init__(self) -> None:
+        for name in ("run_id", "event_id"):
+            value = getattr(self, name)
+            if not isinstance(value, int | np.integer) or isinstance(value, bool | np.bool_) or not (
+                    0 <= value < MAX_ID):
+                raise EventError(f"{name} must be an integer in [0, 2**63), got {value!r}")
+        if not isinstance(self.event_type, str) or not EVENT_TYPE_PATTERN.match(self.event_type):
+            shown = repr(self.event_type)[:80]
+            raise EventError(f"event_type {shown}: use 1-64 characters from A-Z a-z 0-9 _ . + - "
+                             "(it names the output files)")
+        if not isinstance(self.is_real_event, bool | np.bool_):
+            raise EventError(f"is_real_event must be true or false, got {self.is_real_event!r}")
         if self.is_real_event and not 100_000 <= self.run_id < 1_000_000:
             raise EventError(
                 f"run_id {self.run_id}: a real event needs 100000 <= run_id < 1000000 (skyreader rule)"
             )
-        if not math.isfinite(self.mjd):
-            raise EventError(f"mjd must be finite, got {self.mjd}")
+        if not math.isfinite(self.mjd) or not MJD_RANGE[0] <= self.mjd <= MJD_RANGE[1]:
+            raise EventError(f"mjd must be finite and in [{MJD_RANGE[0]}, {MJD_RANGE[1]}] (1950-2200), got {self.mjd}")
 
     def __str__(self) -> str:
         """``run%08d.evt%012d.<type>``: names the cache folder and every output file."""
@@ -102,10 +123,24 @@ class Particle:
 
 
 def _as(array: object, dtype: type | str, name: str) -> np.ndarray:
-    out = np.ascontiguousarray(np.asarray(array, dtype=dtype))
-    if out.ndim != 1:
-        raise EventError(f"{name} must be one-dimensional, got shape {out.shape}")
-    return out
+    """``array`` as a 1-d ``dtype`` array; numbers only (no strings, complex, objects), and integer
+    columns only from integral values that fit (no silent truncation or wrap-around)."""
+    try:
+        src = np.asarray(array)
+    except (TypeError, ValueError) as e:
+        raise EventError(f"{name} must be an array of numbers ({e})") from None
+    if src.dtype.kind not in "biuf":
+        raise EventError(f"{name} must hold numbers, got {src.dtype} values")
+    if src.ndim != 1:
+        raise EventError(f"{name} must be one-dimensional, got shape {src.shape}")
+    target = np.dtype(dtype)
+    if target.kind in "iu" and len(src):
+        info = np.iinfo(target)
+        if src.dtype.kind == "f" and not np.all(np.isfinite(src) & (src == np.round(src))):
+            raise EventError(f"{name} must hold integers")
+        if src.min() < info.min or src.max() > info.max:
+            raise EventError(f"{name} must lie in [{info.min}, {info.max}]")
+    return np.ascontiguousarray(src.astype(target))
 
 
 @dataclass(frozen=True)
@@ -133,6 +168,10 @@ class Pulses:
             raise EventError("pulses.time contains NaN or inf")
         if not np.all(np.isfinite(cols["charge"])):
             raise EventError("pulses.charge contains NaN or inf")
+        if np.any(np.abs(cols["time"]) > MAX_ABS_TIME_NS):
+            raise EventError(f"pulses.time beyond ±{MAX_ABS_TIME_NS:g} ns")
+        if np.any(cols["charge"] < 0):
+            raise EventError("pulses.charge holds negative values")
         order = np.lexsort((cols["time"], cols["om"], cols["string"]))
         for k, v in cols.items():
             object.__setattr__(self, k, v[order])

@@ -23,7 +23,7 @@ from skymap_scanner.event.model import (
     Geometry,
     Particle,
 )
-from skymap_scanner.i3.envelope import decode_frame_string, frame_strings, load_message
+from skymap_scanner.i3.envelope import FrameBudget, decode_frame_string, frame_strings, load_message
 from skymap_scanner.i3.errors import I3DecodeError
 from skymap_scanner.i3.frame import Frame, parse_frame
 from skymap_scanner.i3.framestack import FrameStack
@@ -151,8 +151,9 @@ class AlertPacket:
 
 def _decode_frames(message: dict[str, Any]) -> list[Frame]:
     frames = []
+    budget = FrameBudget()
     for i, (stop, b64) in enumerate(frame_strings(message), start=1):
-        frame = parse_frame(decode_frame_string(b64, f"{stop} frame #{i}"), i)
+        frame = parse_frame(decode_frame_string(b64, f"{stop} frame #{i}", budget), i)
         if frame.stop != stop:
             raise I3DecodeError(f"the message says stop {stop!r}, the frame says {frame.stop!r}",
                                 frame=frame.label, offset=10)
@@ -171,7 +172,10 @@ def _value(message: dict[str, Any]) -> dict[str, Any]:
 def read_alert_packet(path: str | Path) -> AlertPacket:
     """Decode the frames of an alert message (or a scanner startup packet)."""
     message = load_message(path)
-    frames = _decode_frames(message)
+    try:
+        frames = _decode_frames(message)
+    except I3DecodeError as e:
+        raise _in_file(path, e) from None
     value = _value(message)
     data = value.get("data")
     metadata = {k: v for k, v in data.items() if k != "frames"} if isinstance(data, dict) else {}
@@ -242,4 +246,14 @@ def read_alert_event(path: str | Path, gcd: str | Path | None = None,
     GCD file the alert needs. Decoding problems raise :class:`I3DecodeError`.
     """
     packet = read_alert_packet(path)
-    return build_event(packet, alert_geometry(packet, gcd, geometry_table))
+    geometry = alert_geometry(packet, gcd, geometry_table)
+    try:
+        return build_event(packet, geometry)
+    except I3DecodeError as e:
+        raise _in_file(path, e) from None
+
+
+def _in_file(path: str | Path, e: I3DecodeError) -> I3DecodeError:
+    """``e`` with the file named (once)."""
+    reason = e.reason if str(path) in e.reason else f"{path}: {e.reason}"
+    return I3DecodeError(reason, frame=e.frame, key=e.key, offset=e.offset)

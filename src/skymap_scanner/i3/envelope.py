@@ -19,9 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from skymap_scanner.i3.errors import I3DecodeError
+from skymap_scanner.i3.frame import MAX_FRAME_BYTES
 
-#: upper bound for one decompressed frame (the largest sample frame is 0.74 MB)
-MAX_FRAME_BYTES = 256 * 1024 * 1024
+#: largest message file read [bytes] (alert messages are some 100 kB)
+MAX_MESSAGE_FILE_BYTES = 64 * 1024 * 1024
+#: largest total of the decompressed frames of one message [bytes] (a frame the message pickle
+#: names several times, through its memo, counts each time)
+MAX_MESSAGE_FRAME_BYTES = 256 * 1024 * 1024
+#: most memo entries (and largest memo index) a message pickle may use
+MAX_PICKLE_MEMO = 100_000
 
 #: the only globals a frame pickle may name (the three producers of docs/i3-format.md §1.2)
 _FRAME_GLOBALS = {
@@ -52,7 +58,26 @@ class _NoGlobalsUnpickler(pickle.Unpickler):
         raise I3DecodeError("refusing a persistent id in a message pickle")
 
 
+def _check_memo(data: bytes, source: str) -> None:
+    """Refuse a pickle whose memo would be large: the unpickler sizes its memo table by the largest
+    index (a 9-byte pickle can ask for 2**28 entries, 4 GiB)."""
+    n = 0
+    try:
+        for op, arg, pos in pickletools.genops(data):
+            if op.name in ("BINPUT", "LONG_BINPUT", "PUT", "MEMOIZE"):
+                n += 1
+                index = n if op.name == "MEMOIZE" else int(arg)
+                if index >= MAX_PICKLE_MEMO or n > MAX_PICKLE_MEMO:
+                    raise I3DecodeError(f"{source}: message pickle memo index {index} at byte {pos} "
+                                        f"exceeds {MAX_PICKLE_MEMO}")
+    except I3DecodeError:
+        raise
+    except Exception as e:  # noqa: BLE001 - a corrupt pickle can raise nearly anything
+        raise I3DecodeError(f"{source}: not a readable pickle ({type(e).__name__}: {e})") from None
+
+
 def _load_pickle(data: bytes, source: str) -> Any:
+    _check_memo(data, source)
     try:
         return _NoGlobalsUnpickler(io.BytesIO(data)).load()
     except I3DecodeError as e:
@@ -65,9 +90,12 @@ def load_message(path: str | Path) -> dict[str, Any]:
     """Read a ``.json`` or ``.pkl`` message file into a dict (never executing pickled code)."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            data = f.read(MAX_MESSAGE_FILE_BYTES + 1)
     except OSError as e:
         raise I3DecodeError(f"{path}: cannot read ({e.strerror})") from None
+    if len(data) > MAX_MESSAGE_FILE_BYTES:
+        raise I3DecodeError(f"{path}: message file larger than {MAX_MESSAGE_FILE_BYTES} bytes")
     if path.suffix == ".pkl":
         message = _load_pickle(data, str(path))
     else:
@@ -109,18 +137,35 @@ def frame_strings(message: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def decode_frame_string(b64: str, where: str) -> bytes:
-    """base64 → zlib → pickle envelope → raw I3Frame bytes."""
+class FrameBudget:
+    """Decompressed bytes left for the frames of one message (``MAX_MESSAGE_FRAME_BYTES``)."""
+
+    def __init__(self, total: int = MAX_MESSAGE_FRAME_BYTES) -> None:
+        self.total = total
+        self.left = total
+
+    def take(self, n: int, where: str) -> None:
+        self.left -= n
+        if self.left < 0:
+            raise I3DecodeError(f"the message's frames decompress to more than {self.total} bytes",
+                                frame=where)
+
+
+def decode_frame_string(b64: str, where: str, budget: FrameBudget | None = None) -> bytes:
+    """base64 → zlib → pickle envelope → raw I3Frame bytes (counted against ``budget``)."""
+    limit = MAX_FRAME_BYTES if budget is None else max(0, min(MAX_FRAME_BYTES, budget.left))
     try:
         packed = base64.b64decode(b64, validate=True)
     except (binascii.Error, ValueError) as e:
         raise I3DecodeError(f"bad base64 ({e})", frame=where) from None
     inflater = zlib.decompressobj()
     try:
-        data = inflater.decompress(packed, MAX_FRAME_BYTES)
+        data = inflater.decompress(packed, limit + 1)
     except zlib.error as e:
         raise I3DecodeError(f"bad zlib data ({e})", frame=where) from None
-    if inflater.unconsumed_tail:
+    if budget is not None:
+        budget.take(len(data), where)  # raises when over the message's total
+    if len(data) > MAX_FRAME_BYTES:
         raise I3DecodeError(f"frame pickle larger than {MAX_FRAME_BYTES} bytes", frame=where)
     if not inflater.eof:
         raise I3DecodeError("truncated zlib data", frame=where)

@@ -22,6 +22,9 @@ TAG = b"[i3]"
 SUPPORTED_VERSIONS = (5, 6)
 #: frame keys and C++ type names are short; a longer length field means corruption
 MAX_NAME_BYTES = 1 << 16
+#: largest frame read [bytes] (the largest sample frame is 0.74 MB; a GCD's C frame some 10 MB):
+#: reading a frame holds it about three times, so this bounds a reader's memory
+MAX_FRAME_BYTES = 128 * 1024 * 1024
 _CHUNK = 1 << 20
 _U32 = struct.Struct("<I")
 
@@ -82,6 +85,8 @@ class _FrameReader:
         return I3DecodeError(reason, frame=self.label, key=key, offset=self.pos if at is None else at)
 
     def read(self, n: int, what: str, *, key: str | None = None, checksummed: bool = True) -> bytes:
+        if self.pos + n > MAX_FRAME_BYTES:
+            raise self.error(f"{what} of {n} bytes makes the frame larger than {MAX_FRAME_BYTES} bytes", key=key)
         chunks = []
         left = n
         while left:

@@ -55,7 +55,12 @@ def read_geometry_table(path: str | Path) -> Geometry:
         raise GeometryError(f"{path}: no in-ice DOMs in the geometry table")
     if not np.isfinite(a).all():
         raise GeometryError(f"{path}: geometry table holds non-finite values")
-    return Geometry(a[:, 0], a[:, 1], a[:, 2], a[:, 3], a[:, 4], source=f"table {path.name}")
+    try:
+        return Geometry(a[:, 0], a[:, 1], a[:, 2], a[:, 3], a[:, 4], source=f"table {path.name}")
+    except GeometryError:
+        raise
+    except EventError as e:
+        raise GeometryError(f"{path}: {e}") from None
 
 
 def _interpolate_one(geometry: Geometry, string: int, om: int) -> np.ndarray:

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from skymap_scanner.event.io import FORMAT_NAME, EventFileError, read_event
-from skymap_scanner.event.model import Event
+from skymap_scanner.event.io import FORMAT_NAME, EventFileError, load_json, read_event, read_text
+from skymap_scanner.event.model import Event, EventError
 
 I3_SUFFIXES = (".i3", ".i3.gz", ".i3.bz2", ".i3.zst")
 
 
 def _is_open_format_json(path: Path) -> bool:
     try:
-        head = json.loads(path.read_text())
-    except (OSError, ValueError, UnicodeDecodeError) as e:
-        raise EventFileError(f"{path}: not valid JSON ({e})") from None
+        head = load_json(read_text(path), "the file")
+    except EventFileError:
+        raise
+    except EventError as e:
+        raise EventFileError(f"{path}: {e}") from None
+    except OSError as e:
+        raise EventFileError(f"{path}: cannot read ({e.strerror or e})") from None
     return isinstance(head, dict) and head.get("format") == FORMAT_NAME
 
 

@@ -8,13 +8,12 @@ renders it.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
 
-from skymap_scanner.event.io import FORMAT_NAME
-from skymap_scanner.event.model import Event, Particle, Pulses
+from skymap_scanner.event.io import FORMAT_NAME, load_json, read_text
+from skymap_scanner.event.model import Event, EventError, Particle, Pulses
 from skymap_scanner.i3.alert import AlertPacket, alert_geometry, build_event, read_alert_packet
 from skymap_scanner.io.events import load_event
 from skymap_scanner.prepare.cleaning import online_l2_cleaning, pulse_summary
@@ -30,8 +29,8 @@ def _is_alert(path: Path) -> bool:
     if path.suffix != ".json":
         return False
     try:
-        head = json.loads(path.read_text())
-    except (OSError, ValueError, UnicodeDecodeError):
+        head = load_json(read_text(path), "the file")
+    except (OSError, EventError):
         return True  # let the alert reader report the problem
     return not (isinstance(head, dict) and head.get("format") == FORMAT_NAME)
 

@@ -20,6 +20,9 @@ import numpy as np
 from skymap_scanner.pixels.types import NSidesDict, Pixel, RecoPixelFinal
 
 DEFAULT_NSIDES = "8:0 64:12 512:24"
+#: most pixels a progression may plan (``n_recos_estimate``; 8:0 64:12 512:24 plans 3072):
+#: memory and time grow with it (1024:0 alone would be 12.6 M pixels)
+MAX_PLANNED_PIXELS = 200_000
 #: upstream config.py: default pointed-scan radius
 DEFAULT_POINTING_RADIUS_DEG = 3.5
 
@@ -54,6 +57,10 @@ class NSideProgression:
             raise NSideProgressionError(f"the first extension must be 0, got {steps[0][1]}")
         if any(ext <= 0 for _, ext in steps[1:]):
             raise NSideProgressionError("every extension after the first must be a positive integer")
+        planned = self.n_recos_estimate()
+        if planned > MAX_PLANNED_PIXELS:
+            raise NSideProgressionError(f"nsides {self} plan {planned} pixels, at most {MAX_PLANNED_PIXELS} "
+                                        "are accepted: start coarser (e.g. 8:0) and refine with extensions")
 
     @classmethod
     def parse(cls, text: str | Iterable[str]) -> NSideProgression:

@@ -55,6 +55,8 @@ class Collector:
     failed_pixels: list[FailedPixel] = field(default_factory=list)
     n_duplicates: int = 0
     n_strays: int = 0
+    #: result messages rejected as malformed (the transport counts unauthenticated ones)
+    n_rejected: int = 0
     n_failed_variations: int = 0
 
     def __post_init__(self) -> None:

@@ -87,6 +87,7 @@ class ScanLoop:
         try:
             result = decode_result(message)
         except MessageError as e:
+            self.collector.n_rejected += 1
             LOGGER.error("scan %s: rejected a malformed result message (%d bytes): %s",
                          self.scan_id, len(message), e)
             return None
@@ -113,9 +114,10 @@ class ScanLoop:
             newest = None
             for message in messages:
                 newest = _newest(newest, self._handle(message))
+            self.recorder.manifest_extra["rejected_messages"] = self.collector.n_rejected + self.transport.n_rejected
             self.recorder.tick(self.collector)
             self.recorder.check_kill_switch(self.collector)
-            if messages:
+            if messages:  # only authenticated ones: forged results do not keep a dead scan waiting
                 idle_since = time.monotonic()
             elif time.monotonic() - idle_since > self.settings.idle_timeout_s:
                 missing = self.collector.outstanding()

@@ -17,13 +17,14 @@ import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from skymap_scanner.transport.auth import ScanKey
 from skymap_scanner.transport.base import ServerTransport, TransportError
 from skymap_scanner.transport.broker import BrokerConfig, backend_of, redact
 
 if TYPE_CHECKING:
     from skymap_scanner.transport.session import ClientSession
 
-__all__ = ["BrokerConfig", "ServerTransport", "TransportError", "create_client_session",
+__all__ = ["BrokerConfig", "ScanKey", "ServerTransport", "TransportError", "create_client_session",
            "create_server_transport"]
 
 
@@ -54,11 +55,12 @@ def _broker_class(url: str, kind: str) -> type:
 
 
 def create_server_transport(spec: str = "processes", *, workers: int = 1, task_time_limit_s: float | None = None,
-                            max_attempts: int = 3, broker: BrokerConfig | None = None) -> ServerTransport:
+                            max_attempts: int = 3, broker: BrokerConfig | None = None,
+                            key: ScanKey | None = None) -> ServerTransport:
     """The server's transport for ``spec``: ``"processes"`` (``workers`` local worker processes),
     ``"inprocess"`` or a broker URL (``broker``: its credentials and TLS files, default
-    ``BrokerConfig(url=spec)``). ``task_time_limit_s`` [s] and ``max_attempts`` apply to the local
-    transports; broker clients have their own (``ClientOptions``)."""
+    ``BrokerConfig(url=spec)``; ``key``: the scan's secret, required). ``task_time_limit_s`` [s] and
+    ``max_attempts`` apply to the local transports; broker clients have their own (``ClientOptions``)."""
     if spec == "processes":
         from skymap_scanner.transport.processes import ProcessTransport
 
@@ -72,11 +74,12 @@ def create_server_transport(spec: str = "processes", *, workers: int = 1, task_t
     config = broker if broker is not None else BrokerConfig(spec)
     if config.url != spec:
         raise TransportError(f"transport {redact(spec)!r} and broker URL {config.redacted_url!r} differ")
-    transport: ServerTransport = _broker_class(spec, "server")(config)
+    transport: ServerTransport = _broker_class(spec, "server")(config, key)
     return transport
 
 
-def create_client_session(config: BrokerConfig, scan_id: str) -> ClientSession:
-    """A client's session with scan ``scan_id`` on the broker named by ``config.url``."""
-    session: ClientSession = _broker_class(config.url, "session")(config, scan_id)
+def create_client_session(config: BrokerConfig, scan_id: str, key: ScanKey | None) -> ClientSession:
+    """A client's session with scan ``scan_id`` on the broker named by ``config.url`` (``key``: the
+    scan's secret, required)."""
+    session: ClientSession = _broker_class(config.url, "session")(config, scan_id, key)
     return session

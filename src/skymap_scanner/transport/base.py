@@ -19,6 +19,9 @@ class ServerTransport(ABC):
     answered by a result whose items are all failures, so the scan always ends.
     """
 
+    #: result messages dropped because they were not authenticated (broker transports)
+    n_rejected: int = 0
+
     @abstractmethod
     def start(self, startup: Startup) -> None:
         """Make the startup payload available to clients and open the queues."""

@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from skymap_scanner.transport.auth import AuthError, ScanKey, open_sealed, seal
 from skymap_scanner.transport.base import ServerTransport, TransportError
-from skymap_scanner.transport.startup import Startup
+from skymap_scanner.transport.startup import Startup, StartupError
 
 LOGGER = logging.getLogger(__name__)
 
@@ -111,18 +112,25 @@ class BrokerConfig:
 
 
 # -- the control payload: the startup while the scan runs, a done marker once it is over ---------
-def done_marker(scan_id: str) -> bytes:
-    return json.dumps({"kind": _DONE_KIND, "scan_id": scan_id}).encode()
+def done_marker(scan_id: str, key: ScanKey | None = None) -> bytes:
+    """The done marker of scan ``scan_id``, sealed with ``key`` (None: unsealed, the memory broker's)."""
+    return seal(key, scan_id, "control", json.dumps({"kind": _DONE_KIND, "scan_id": scan_id}).encode())
 
 
-def parse_control(data: bytes) -> Startup | None:
-    """The scan's startup (hash-verified), or None when the scan is already over."""
+def parse_control(data: bytes, scan_id: str, key: ScanKey | None = None) -> Startup | None:
+    """Scan ``scan_id``'s startup (MAC- and hash-verified), or None when the scan is already over. A
+    control payload whose MAC does not check out under ``key`` raises StartupError (never "scan over")."""
     try:
-        if json.loads(data).get("kind") == _DONE_KIND:
-            return None
-    except (ValueError, AttributeError):
-        pass  # Startup.from_json names the problem
-    return Startup.from_json(data)
+        body = open_sealed(key, scan_id, "control", data)
+    except AuthError as e:
+        raise StartupError(f"control payload rejected: {e}") from None
+    try:
+        obj = json.loads(body)
+    except (ValueError, RecursionError):
+        obj = None  # Startup.from_json names the problem
+    if isinstance(obj, dict) and obj.get("kind") == _DONE_KIND:
+        return None
+    return Startup.from_json(body)
 
 
 class LoopThread:
@@ -149,29 +157,36 @@ class LoopThread:
 
 
 class BrokerServerTransport(ServerTransport):
-    """Server side of a broker transport: subclasses implement the three coroutines."""
+    """Server side of a broker transport: subclasses implement the three coroutines.
+
+    Every message is sealed with ``key`` (``transport.auth``); results whose MAC does not check out
+    are dropped, logged and counted in ``n_rejected``.
+    """
 
     #: longest wait for one broker operation [s]
     operation_timeout_s = 120.0
 
-    def __init__(self, config: BrokerConfig) -> None:
+    def __init__(self, config: BrokerConfig, key: ScanKey | None) -> None:
+        if key is None:
+            raise TransportError("a broker scan needs a scan secret (--scan-secret-file or SKYSCAN_SCAN_SECRET)")
         self.config = config
+        self.key = key
         self.scan_id = ""
         self._thread: LoopThread | None = None
         self._results: queue.Queue[bytes] = queue.Queue()
         self._failure: str | None = None
 
     @abstractmethod
-    async def _open(self, startup: Startup) -> None:
-        """Connect, create the scan's queues and publish the startup payload."""
+    async def _open(self, control: bytes) -> None:
+        """Connect, create the scan's queues and publish ``control`` (the sealed startup payload)."""
 
     @abstractmethod
     async def _publish(self, tasks: list[bytes]) -> None:
         """Publish task messages, returning once the broker has confirmed them all."""
 
     @abstractmethod
-    async def _finish(self) -> None:
-        """Publish the done marker, delete the scan's work queues and disconnect."""
+    async def _finish(self, done: bytes) -> None:
+        """Publish ``done`` (the sealed done marker), delete the scan's work queues and disconnect."""
 
     # -- called from the event loop by subclasses --------------------------------------------
     def _deliver(self, body: bytes) -> None:
@@ -193,31 +208,42 @@ class BrokerServerTransport(ServerTransport):
     def start(self, startup: Startup) -> None:
         self.scan_id = check_scan_id(startup.scan_id)
         self._thread = LoopThread(f"{self.config.backend}-{self.scan_id}")
-        self._call(self._open(startup), "opening the scan")
+        self._call(self._open(self.key.seal(self.scan_id, "control", startup.to_json())), "opening the scan")
         LOGGER.info("scan %s: serving through %s (%s)", self.scan_id, self.config.redacted_url, self.config.backend)
 
     def send(self, tasks: list[bytes]) -> None:
         if tasks:
-            self._call(self._publish(tasks), f"publishing {len(tasks)} task(s)")
+            sealed = [self.key.seal(self.scan_id, "task", t) for t in tasks]
+            self._call(self._publish(sealed), f"publishing {len(tasks)} task(s)")
 
     def receive(self, timeout: float) -> list[bytes]:
         if self._failure is not None:
             raise TransportError(f"scan {self.scan_id}: broker connection lost: {self._failure}")
         try:
-            out = [self._results.get(timeout=timeout)]
+            raw = [self._results.get(timeout=timeout)]
         except queue.Empty:
             return []
         while True:
             try:
-                out.append(self._results.get_nowait())
+                raw.append(self._results.get_nowait())
             except queue.Empty:
-                return out
+                break
+        return [body for body in map(self._authenticated, raw) if body is not None]
+
+    def _authenticated(self, data: bytes) -> bytes | None:
+        try:
+            return self.key.open(self.scan_id, "result", data)
+        except AuthError as e:
+            self.n_rejected += 1
+            LOGGER.error("scan %s: rejected a result message (%d bytes): %s (%d rejected so far)",
+                         self.scan_id, len(data), e, self.n_rejected)
+            return None
 
     def close(self) -> None:
         if self._thread is None:
             return
         try:
-            self._call(self._finish(), "ending the scan")
+            self._call(self._finish(done_marker(self.scan_id, self.key)), "ending the scan")
         except TransportError as e:
             LOGGER.error("%s", e)
         finally:

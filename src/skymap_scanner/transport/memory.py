@@ -15,6 +15,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
+from skymap_scanner.transport.auth import ScanKey, seal
 from skymap_scanner.transport.broker import done_marker, parse_control
 from skymap_scanner.transport.session import ClientSession, Delivery
 from skymap_scanner.transport.startup import Startup
@@ -34,7 +35,9 @@ class QueuedTask:
 class MemoryBroker:
     """One scan's queues in memory. ``over`` once ``finish`` ran (the work queues are gone)."""
 
-    def __init__(self) -> None:
+    def __init__(self, key: ScanKey | None = None) -> None:
+        #: the scan's secret: seals the control payload (tests seal their task messages with it)
+        self.key = key
         self.control: bytes | None = None
         self.tasks: deque[QueuedTask] = deque()
         self.results: list[bytes] = []
@@ -44,7 +47,7 @@ class MemoryBroker:
 
     def start(self, startup: Startup) -> None:
         """Publish the startup payload (the server's start)."""
-        self.control = startup.to_json()
+        self.control = seal(self.key, startup.scan_id, "control", startup.to_json())
 
     def publish_task(self, body: bytes, previous: int = 0) -> None:
         """Queue a task message; ``previous`` > 0 makes it look like a redelivery of a lost task."""
@@ -54,7 +57,7 @@ class MemoryBroker:
 
     def finish(self, scan_id: str) -> None:
         """End the scan: done marker instead of the startup, work queues deleted."""
-        self.control = done_marker(scan_id)
+        self.control = done_marker(scan_id, self.key)
         self.tasks.clear()
         self.over = True
 
@@ -67,7 +70,7 @@ class MemorySession(ClientSession):
 
     def __init__(self, broker: MemoryBroker, scan_id: str, prefetch: int = 1,
                  heartbeat_s: float | None = None) -> None:
-        super().__init__(scan_id)
+        super().__init__(scan_id, broker.key)
         self.broker = broker
         self.prefetch = prefetch
         self.heartbeat_s = heartbeat_s
@@ -86,7 +89,7 @@ class MemorySession(ClientSession):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no startup payload for scan {self.scan_id} within {timeout:g} s")
             await asyncio.sleep(POLL_S)
-        return parse_control(self.broker.control)
+        return parse_control(self.broker.control, self.scan_id, self.key)
 
     async def start_consuming(self) -> None:
         self.done = self.broker.over

@@ -92,6 +92,8 @@ def _load(data: bytes, kind: str) -> dict[str, Any]:
         obj = json.loads(data)
     except (ValueError, UnicodeDecodeError) as e:
         raise MessageError(f"not JSON: {e}") from None
+    except RecursionError:
+        raise MessageError("not JSON: nested too deeply") from None
     if not isinstance(obj, dict):
         raise MessageError("not a JSON object")
     if obj.get("v") != WIRE_VERSION:

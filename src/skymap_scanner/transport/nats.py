@@ -35,12 +35,13 @@ from nats.js.api import AckPolicy, ConsumerConfig, ObjectStoreConfig, RetentionP
 from nats.js.errors import BadRequestError, BucketNotFoundError, NotFoundError, ObjectNotFoundError
 from nats.js.object_store import ObjectStore
 
+from skymap_scanner.transport.auth import ScanKey
+from skymap_scanner.transport.base import TransportError
 from skymap_scanner.transport.broker import (
     PUBLISH_WINDOW,
     BrokerConfig,
     BrokerServerTransport,
     check_scan_id,
-    done_marker,
     parse_control,
 )
 from skymap_scanner.transport.session import ClientSession, Delivery
@@ -126,15 +127,15 @@ async def ensure_consumer(js: JetStreamContext, stream: str, name: str, subject:
 class NatsServerTransport(BrokerServerTransport):
     """The scan server's side of a NATS JetStream scan."""
 
-    def __init__(self, config: BrokerConfig) -> None:
-        super().__init__(config)
+    def __init__(self, config: BrokerConfig, key: ScanKey | None) -> None:
+        super().__init__(config, key)
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
         self._names = StreamNames("", "", "")
         self._pump: asyncio.Task[None] | None = None
         self._closing = False
 
-    async def _open(self, startup: Startup) -> None:
+    async def _open(self, control: bytes) -> None:
         self._names = StreamNames.for_scan(self.scan_id)
         self._nc = await connect(self.config, f"server {self.scan_id}", closed_cb=self._on_closed)
         self._js = js = self._nc.jetstream()
@@ -142,7 +143,7 @@ class NatsServerTransport(BrokerServerTransport):
         await ensure_consumer(js, self._names.stream, WORKERS, self._names.tasks, self.config.ack_wait_s)
         await ensure_consumer(js, self._names.stream, SERVER, self._names.results, RESULT_ACK_WAIT_S)
         results = await js.pull_subscribe_bind(SERVER, self._names.stream)
-        await (await control_store(js)).put(self.scan_id, startup.to_json())
+        await (await control_store(js)).put(self.scan_id, control)
         self._pump = asyncio.create_task(self._pump_results(results))
 
     async def _on_closed(self) -> None:
@@ -169,14 +170,14 @@ class NatsServerTransport(BrokerServerTransport):
             await asyncio.gather(*(js.publish(names.tasks, t, stream=names.stream)
                                    for t in tasks[start:start + PUBLISH_WINDOW]))
 
-    async def _finish(self) -> None:
+    async def _finish(self, done: bytes) -> None:
         self._closing = True
         if self._pump is not None:
             self._pump.cancel()
         if self._nc is None or self._js is None:
             return
         try:
-            await (await control_store(self._js)).put(self.scan_id, done_marker(self.scan_id))
+            await (await control_store(self._js)).put(self.scan_id, done)
             await self._js.delete_stream(self._names.stream)
         finally:
             await self._nc.close()
@@ -185,8 +186,10 @@ class NatsServerTransport(BrokerServerTransport):
 class NatsClientSession(ClientSession):
     """A client's connection to one NATS JetStream scan."""
 
-    def __init__(self, config: BrokerConfig, scan_id: str) -> None:
-        super().__init__(check_scan_id(scan_id))
+    def __init__(self, config: BrokerConfig, scan_id: str, key: ScanKey | None) -> None:
+        if key is None:
+            raise TransportError("a broker client needs the scan secret (--scan-secret-file or SKYSCAN_SCAN_SECRET)")
+        super().__init__(check_scan_id(scan_id), key)
         self.config = config
         self.names = StreamNames.for_scan(scan_id)
         self._nc: Client | None = None
@@ -206,7 +209,7 @@ class NatsClientSession(ClientSession):
         deadline = time.monotonic() + timeout
         while True:
             try:
-                return parse_control((await store.get(self.scan_id)).data)
+                return parse_control((await store.get(self.scan_id)).data, self.scan_id, self.key)
             except ObjectNotFoundError:
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"no startup payload for scan {self.scan_id} on "

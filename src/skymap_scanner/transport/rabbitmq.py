@@ -29,12 +29,13 @@ import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage, AbstractQueue
 from aio_pika.exceptions import ChannelNotFoundEntity, PublishError
 
+from skymap_scanner.transport.auth import ScanKey
+from skymap_scanner.transport.base import TransportError
 from skymap_scanner.transport.broker import (
     PUBLISH_WINDOW,
     BrokerConfig,
     BrokerServerTransport,
     check_scan_id,
-    done_marker,
     parse_control,
 )
 from skymap_scanner.transport.session import ClientSession, Delivery
@@ -81,8 +82,8 @@ async def publish(channel: AbstractChannel, queue: str, body: bytes) -> None:
 class RabbitMQServerTransport(BrokerServerTransport):
     """The scan server's side of a RabbitMQ scan."""
 
-    def __init__(self, config: BrokerConfig) -> None:
-        super().__init__(config)
+    def __init__(self, config: BrokerConfig, key: ScanKey | None) -> None:
+        super().__init__(config, key)
         self._connection: AbstractConnection | None = None
         self._channel: AbstractChannel | None = None
         self._names = QueueNames("", "", "")
@@ -90,7 +91,7 @@ class RabbitMQServerTransport(BrokerServerTransport):
         self._consumer_tag: str | None = None
         self._closing = False
 
-    async def _open(self, startup: Startup) -> None:
+    async def _open(self, control: bytes) -> None:
         self._names = QueueNames.for_scan(self.scan_id)
         self._connection = await connect(self.config, f"server {self.scan_id}")
         self._connection.close_callbacks.add(self._on_close)
@@ -101,7 +102,7 @@ class RabbitMQServerTransport(BrokerServerTransport):
         self._results_queue = await self._channel.declare_queue(self._names.results, durable=True,
                                                                 arguments=WORK_QUEUE_ARGS)
         self._consumer_tag = await self._results_queue.consume(self._on_result)
-        await publish(self._channel, self._names.startup, startup.to_json())
+        await publish(self._channel, self._names.startup, control)
 
     async def _on_result(self, message: AbstractIncomingMessage) -> None:
         self._deliver(message.body)
@@ -117,12 +118,12 @@ class RabbitMQServerTransport(BrokerServerTransport):
             await asyncio.gather(*(publish(self._channel, self._names.tasks, t)
                                    for t in tasks[start:start + PUBLISH_WINDOW]))
 
-    async def _finish(self) -> None:
+    async def _finish(self, done: bytes) -> None:
         self._closing = True
         if self._connection is None or self._channel is None:
             return
         try:
-            await publish(self._channel, self._names.startup, done_marker(self.scan_id))
+            await publish(self._channel, self._names.startup, done)
             if self._results_queue is not None and self._consumer_tag is not None:
                 await self._results_queue.cancel(self._consumer_tag)
             for name in (self._names.tasks, self._names.results):
@@ -134,8 +135,10 @@ class RabbitMQServerTransport(BrokerServerTransport):
 class RabbitMQClientSession(ClientSession):
     """A client's connection to one RabbitMQ scan."""
 
-    def __init__(self, config: BrokerConfig, scan_id: str) -> None:
-        super().__init__(check_scan_id(scan_id))
+    def __init__(self, config: BrokerConfig, scan_id: str, key: ScanKey | None) -> None:
+        if key is None:
+            raise TransportError("a broker client needs the scan secret (--scan-secret-file or SKYSCAN_SCAN_SECRET)")
+        super().__init__(check_scan_id(scan_id), key)
         self.config = config
         self.names = QueueNames.for_scan(scan_id)
         self._connection: AbstractConnection | None = None
@@ -164,7 +167,7 @@ class RabbitMQClientSession(ClientSession):
             await asyncio.sleep(STARTUP_POLL_S)
         body = message.body
         await message.nack(requeue=True)
-        return parse_control(body)
+        return parse_control(body, self.scan_id, self.key)
 
     async def start_consuming(self) -> None:
         try:

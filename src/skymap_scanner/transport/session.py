@@ -7,6 +7,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
+from skymap_scanner.transport.auth import ScanKey
 from skymap_scanner.transport.startup import Startup
 
 
@@ -29,10 +30,15 @@ class ClientSession(ABC):
 
     Life cycle: ``open`` → ``wait_startup`` → ``start_consuming`` → ``next_task`` / ``publish_*`` /
     ``ack`` … until ``done`` → ``close``. At most one task is held at a time (prefetch 1).
+
+    Task and result bodies pass as they are (sealed: the client loop seals and opens them with
+    ``key``); ``wait_startup`` checks the control payload's MAC with ``key``.
     """
 
-    def __init__(self, scan_id: str) -> None:
+    def __init__(self, scan_id: str, key: ScanKey | None = None) -> None:
         self.scan_id = scan_id
+        #: the scan's secret (None: messages are not authenticated, the memory broker's default)
+        self.key = key
         #: set once the scan is over (done marker seen, work queue gone)
         self.done = False
         #: seconds between ``in_progress`` calls while a task runs (None: not needed)
@@ -44,8 +50,8 @@ class ClientSession(ABC):
 
     @abstractmethod
     async def wait_startup(self, timeout: float) -> Startup | None:
-        """The scan's startup payload (hash-verified), or None when the scan is already over.
-        Raises TimeoutError when none appears within ``timeout`` seconds."""
+        """The scan's startup payload (MAC- and hash-verified), or None when the scan is already over.
+        Raises TimeoutError when none appears within ``timeout`` seconds, StartupError when its MAC is wrong."""
 
     @abstractmethod
     async def start_consuming(self) -> None:

@@ -56,6 +56,8 @@ class Startup:
             expected = str(obj["event_sha256"])
         except (ValueError, KeyError, TypeError) as e:
             raise StartupError(f"malformed startup payload: {e}") from None
+        except RecursionError:
+            raise StartupError("malformed startup payload: nested too deeply") from None
         if startup.event_sha256 != expected:
             raise StartupError(f"startup event hash {startup.event_sha256} != declared {expected}")
         return startup
