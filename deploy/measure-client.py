@@ -94,7 +94,8 @@ def main() -> None:
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    peak_total, peak_by: dict[str, int] = 0, {}
+    peak_total = 0
+    peak_by: dict[str, int] = {}
     while client.poll() is None and time.monotonic() - start < a.timeout:
         total = 0
         for pid in tree(client.pid):

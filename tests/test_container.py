@@ -126,13 +126,15 @@ def test_version_labels_and_dummy_demo(image, tmp_path):
     assert r.stdout.strip().endswith(VERSION)
     assert _labels(image).get("org.opencontainers.image.version") == VERSION
     out = _writable_by_image(tmp_path / "data")
-    r = run_in_image(image, "demo", "--reco-algo", "dummy", "--nsides", "8:0", "--workers", "2", "--no-plot",
+    # with the plots the server makes at the end (matplotlib, healpy and skyreader in the image)
+    r = run_in_image(image, "demo", "--reco-algo", "dummy", "--nsides", "8:0", "--workers", "2",
                      "--output-dir", "/data/demo", mounts={out: "/data"})
     assert r.returncode == 0, r.stdout + r.stderr
     manifest = json.loads((out / "demo/scan-manifest.json").read_text())
     assert manifest["progress"]["tallies"]
     assert "best fit: RA" in r.stdout
     assert list((out / "demo").glob("*_8.npz"))
+    assert list((out / "demo").glob("*.png")), sorted(p.name for p in (out / "demo").iterdir())
 
 
 WARM_CHECK = ("demo --reco-algo mpe_pandel_pointed --pointing-radius 2 --nsides 8:0 --workers 1 --no-plot "
