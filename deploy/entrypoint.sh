@@ -8,7 +8,8 @@ for var in NUMBA_CACHE_DIR MPLCONFIGDIR; do
     if [ -n "$dir" ] && [ -d "$dir" ] && ! { [ -w "$dir" ] && touch "$dir/.w" 2>/dev/null && rm -f "$dir/.w"; }; then
         base="${TMPDIR:-/tmp}/skymap-scanner-$(id -u)"
         mkdir -p "$base" && target="$base/$(basename "$dir")"
-        [ -d "$target" ] || cp -R "$dir" "$target" 2>/dev/null || mkdir -p "$target"
+        [ -d "$target" ] || { cp -R "$dir" "$target" 2>/dev/null || mkdir -p "$target"; }
+        chmod -R u+w "$target" 2>/dev/null || true  # cp keeps the source's read-only modes
         eval "export $var=\"\$target\""
     fi
 done

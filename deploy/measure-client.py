@@ -64,6 +64,7 @@ def main() -> None:
     ap.add_argument("--nsides", default="8:0")
     ap.add_argument("--client", default=None, help="command prefix running skymap-scanner")
     ap.add_argument("--timeout", type=float, default=3600)
+    ap.add_argument("--server-option", action="append", default=[], help="extra server argument (repeatable)")
     a = ap.parse_args()
 
     scan_id = f"measure-{uuid.uuid4().hex[:8]}"
@@ -72,6 +73,7 @@ def main() -> None:
                   "--nsides", a.nsides, "--no-plot", "--output-dir", str(out)]
     if a.geometry:
         server_cmd += ["--geometry", a.geometry]
+    server_cmd += a.server_option
     server_log = (out / "server.log").open("w")
     server = subprocess.Popen(server_cmd, stdout=server_log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 300

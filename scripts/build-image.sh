@@ -184,11 +184,16 @@ log "built $TAG in $(( $(date +%s) - start )) s"
 size() {
   case "$TOOL" in
     docker) docker image inspect --format '{{.Size}}' "$TAG" ;;
-    *) "$TOOL" inspect --type image --format '{{.Size}}' "$TAG" 2>/dev/null ;;
+    podman) podman image inspect --format '{{.Size}}' "$TAG" ;;
+    buildah) command -v podman >/dev/null && podman image inspect --format '{{.Size}}' "$TAG" 2>/dev/null ||
+               buildah images --noheading --format '{{.Size}}' "$TAG" ;;
   esac
 }
-bytes=$(size || true)
-[ -n "$bytes" ] && log "image size: $(( bytes / 1000000 )) MB (uncompressed)"
+size_out=$(size 2>/dev/null || true)
+case "$size_out" in
+  ''|*[!0-9]*) [ -n "$size_out" ] && log "image size: $size_out (uncompressed)" ;;
+  *) log "image size: $(( size_out / 1000000 )) MB (uncompressed)" ;;
+esac
 if [ -n "$ARCHIVE" ]; then
   case "$TOOL" in
     docker) docker save -o "$ARCHIVE" "$TAG" ;;

@@ -60,9 +60,14 @@ if [ "$(id -u)" = 0 ]; then chown -R 10001:0 "$OUTPUT"; else chmod -R a+rwX "$OU
 PIDS=()
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/skymap-cluster.XXXXXX")
 CONTAINERS=()
+kill_tree() {  # a process this script started, and its descendants (buildah run's children are host processes)
+  local child
+  for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill_tree "$child"; done
+  kill "$1" 2>/dev/null || true
+}
 cleanup() {
   local p c
-  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill_tree "$p"; done
   for c in "${CONTAINERS[@]:-}"; do [ -n "$c" ] && buildah rm "$c" >/dev/null 2>&1 || true; done
   for p in "${BROKER_PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
   rm -rf "$WORK"
@@ -114,9 +119,13 @@ if [ -z "$RUNNER" ]; then
   elif command -v buildah >/dev/null; then RUNNER=buildah
   else die "none of docker, podman, buildah can run $IMAGE here"; fi
 fi
-# run_in_image NAME LOGFILE ARGS...   (in the background; mounts: output rw at /data, the event ro at /input)
-MOUNTS=(-v "$OUTPUT:/data" -v "$(dirname "$EVENT"):/input:ro")
-[ -n "$GEOMETRY" ] && MOUNTS+=(-v "$(cd "$(dirname "$GEOMETRY")" && pwd):/geometry:ro")
+# run_in_image NAME LOGFILE ARGS...   (in the background; mounts: output rw at /data, the inputs ro at /input:
+# copies, readable by the image's user wherever the originals are)
+mkdir -p "$WORK/input"
+cp "$EVENT" "$WORK/input/"
+[ -z "$GEOMETRY" ] || cp "$GEOMETRY" "$WORK/input/"
+chmod -R a+rX "$WORK/input"
+MOUNTS=(-v "$OUTPUT:/data" -v "$WORK/input:/input:ro")
 run_in_image() {
   local name=$1 logfile=$2; shift 2
   case "$RUNNER" in
@@ -135,7 +144,7 @@ run_in_image() {
 # ---- server, then clients (they wait for the startup payload; the order does not matter) -----------------
 SERVER_ARGS=(server "/input/$(basename "$EVENT")" --broker "$BROKER" --scan-id "$SCAN_ID" --reco-algo "$RECO"
              --nsides "$NSIDES" --output-dir /data)
-[ -n "$GEOMETRY" ] && SERVER_ARGS+=(--geometry "/geometry/$(basename "$GEOMETRY")")
+[ -z "$GEOMETRY" ] || SERVER_ARGS+=(--geometry "/input/$(basename "$GEOMETRY")")
 start=$(date +%s)
 run_in_image server "$OUTPUT/logs/server.log" "${SERVER_ARGS[@]}" "${EXTRA[@]}"
 server_pid=$LAST_PID
@@ -149,6 +158,9 @@ log "$RUNNER: server + $CLIENTS client(s) started"
 rc=0
 wait "$server_pid" || rc=$?
 log "server exited with $rc after $(( $(date +%s) - start )) s"
+if [ "$rc" != 0 ]; then  # the clients would wait for a scan that never starts: stop them
+  for p in "${client_pids[@]}"; do kill_tree "$p"; done
+fi
 for i in "${!client_pids[@]}"; do
   crc=0
   wait "${client_pids[$i]}" || crc=$?

@@ -109,9 +109,9 @@ def _labels(image: str) -> dict[str, str]:
     tool = _tool()
     cmd = [tool, "inspect", *([] if tool == "docker" else ["--type", "image"]), image]
     data = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=120).stdout)
-    data = data[0] if isinstance(data, list) else data
-    config = data.get("Config") or data.get("OCIv1", {}).get("config", {})
-    return config.get("Labels") or {}
+    if tool == "docker":
+        return data[0]["Config"].get("Labels") or {}
+    return data["OCIv1"]["config"].get("Labels") or {}  # buildah
 
 
 def demo_event(folder: Path) -> Path:
