@@ -32,7 +32,8 @@ TAG = os.environ.get("SKYSCAN_TEST_IMAGE", "localhost/skymap-scanner:test")
 BUILD_TIMEOUT_S = 1500
 VERSION = re.search(r'__version__ = "(.*)"', (ROOT / "src/skymap_scanner/__version__.py").read_text()).group(1)
 
-pytestmark = [pytest.mark.container, pytest.mark.slow]
+# the first test builds the image (session fixture): from scratch on a fresh machine that takes ~12 min
+pytestmark = [pytest.mark.container, pytest.mark.slow, pytest.mark.timeout(BUILD_TIMEOUT_S + 300)]
 
 
 def _install_tools() -> str | None:
