@@ -4,10 +4,10 @@
 #
 #   scripts/cluster.sh EVENT_FILE [--clients N] [--reco-algo NAME] [--nsides "8:0 64:12"] [--geometry CSV]
 #                      [--output DIR] [--scan-id ID] [--broker URL] [--image TAG] [--runner docker|podman|buildah]
-#                      [-- extra server options]
+#                      [--own-broker] [-- extra server options]
 #
-# Broker: --broker URL, else amqp://guest:guest@127.0.0.1:5672/ when it answers, else a private RabbitMQ
-# started here (the Debian rabbitmq-server, on a free loopback port, stopped at the end).
+# Broker: --broker URL, else amqp://guest:guest@127.0.0.1:5672/ when it answers, else (or with --own-broker)
+# a private RabbitMQ started here (the Debian rabbitmq-server, on a free loopback port, stopped at the end).
 # Runner: docker run / podman run (--network host), or -- where those are refused (no daemon; sandboxes
 # refusing podman's setrlimit) -- `buildah run --isolation chroot`, which uses the host's network.
 # Clients find the scan by broker URL + scan id; the event and settings reach them as the startup
@@ -28,6 +28,7 @@ BROKER=
 RUNNER=
 EVENT=
 EXTRA=()
+OWN_BROKER=0
 die() { echo "cluster: $*" >&2; exit 1; }
 log() { echo "cluster: $*" >&2; }
 while [ $# -gt 0 ]; do
@@ -39,10 +40,11 @@ while [ $# -gt 0 ]; do
     --output|-o) OUTPUT=$2; shift 2 ;;
     --scan-id) SCAN_ID=$2; shift 2 ;;
     --broker) BROKER=$2; shift 2 ;;
+    --own-broker) OWN_BROKER=1; shift ;;
     --image) IMAGE=$2; shift 2 ;;
     --runner) RUNNER=$2; shift 2 ;;
     --) shift; EXTRA=("$@"); break ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     -*) die "unknown option $1 (see --help)" ;;
     *) [ -z "$EVENT" ] || die "one event file only"; EVENT=$1; shift ;;
   esac
@@ -108,7 +110,7 @@ start_rabbitmq() {
   log "started a private RabbitMQ at $BROKER"
 }
 if [ -z "$BROKER" ]; then
-  if answers 127.0.0.1 5672; then BROKER=amqp://guest:guest@127.0.0.1:5672/; else start_rabbitmq; fi
+  if [ "$OWN_BROKER" = 0 ] && answers 127.0.0.1 5672; then BROKER=amqp://guest:guest@127.0.0.1:5672/; else start_rabbitmq; fi
 fi
 log "broker $BROKER, scan id $SCAN_ID, output $OUTPUT"
 
