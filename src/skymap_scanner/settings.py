@@ -54,8 +54,9 @@ class Settings(BaseSettings):
     transport: str = Field(default="processes", pattern=rf"^(processes|inprocess|{_BROKER_URL})$")
     #: local worker processes (default: CPU count)
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=1024)
-    #: pixel variations per task message (None: the reco's default)
-    batch_size: int | None = Field(default=None, ge=1, le=100_000)
+    #: pixel variations per task message (None: the reco's default); at most 5000 keeps a task and its
+    #: result under the 4 MiB wire limit (``transport/messages.py``)
+    batch_size: int | None = Field(default=None, ge=1, le=5000)
     #: upstream SKYSCAN_MQ_TIMEOUT_FROM_CLIENTS (7200 s); a laptop scan gives up sooner
     idle_timeout_s: float = Field(default=600.0, gt=0)
     #: per-task time limit on a worker (None: unlimited)

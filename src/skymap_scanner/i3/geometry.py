@@ -23,6 +23,8 @@ GEOMETRY_TABLE_ENV = "SKYSCAN_GEOMETRY_TABLE"
 LEGACY_BASELINES = {"current-gcd": "2016_01_08_Run127381.i3"}
 GCD_SUFFIXES = ("", ".gz", ".bz2", ".zst")
 _REQUIRED_COLUMNS = ("string", "om", "x", "y", "z")
+#: largest geometry table read [bytes] (the IceCube-86 table: 0.27 MB)
+MAX_TABLE_BYTES = 64 * 1024 * 1024
 
 
 class GeometryError(EventError):
@@ -31,6 +33,10 @@ class GeometryError(EventError):
 
 def _read_columns(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
     """(N, 5) string, om, x, y, z and the ``dom_type`` column (``None`` when the table has none)."""
+    if not path.is_file():  # a FIFO or device (/dev/zero) would hang or exhaust memory
+        raise GeometryError(f"{path}: not a regular file")
+    if path.stat().st_size > MAX_TABLE_BYTES:
+        raise GeometryError(f"{path}: {path.stat().st_size} bytes, more than a geometry table's {MAX_TABLE_BYTES}")
     try:
         with path.open() as f:
             header = [name.strip() for name in f.readline().split(",")]

@@ -12,6 +12,7 @@ import math
 import time
 
 import numpy as np
+from pydantic import Field
 
 from skymap_scanner.event.model import SEED_DIRECTION, Event
 from skymap_scanner.pixels.types import PixelVariation, RecoPixelVariation
@@ -28,7 +29,7 @@ class DummyOptions(RecoOptions):
     #: seconds to sleep per variation (0: none)
     sleep_s: float = 0.0
     #: number of position variations (along x, 20 m apart)
-    variations: int = 1
+    variations: int = Field(1, ge=1, le=1000)
 
 
 def known_minimum(event: Event, options: DummyOptions) -> tuple[float, float]:
