@@ -168,6 +168,8 @@ class ContourPolicy:
     calibration: ContourCalibration
     #: "requested" (asked for), "reco default" (the reco's shipped calibration) or "no calibration"
     reason: str
+    #: what :func:`load_calibration` loads it from again (a name or a file path)
+    source: str = "wilks"
 
     @property
     def is_wilks(self) -> bool:
@@ -175,7 +177,7 @@ class ContourPolicy:
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready record of the policy (manifest, summaries)."""
-        return {"name": self.name, "reason": self.reason, "levels": self.calibration.levels,
+        return {"name": self.name, "source": self.source, "reason": self.reason, "levels": self.calibration.levels,
                 "description": self.calibration.description, "n_events": self.calibration.n_events,
                 "systematic_included": bool(self.calibration.details.get("systematic_included", False))}
 
@@ -203,9 +205,10 @@ def choose_policy(requested: str | Path | None, reco: str, default_calibration: 
         key = str(requested)
         name = key.lower() if key.lower() in ("wilks", "ic160427a") else Path(key).stem if key.endswith(".json") \
             else key
-        policy = ContourPolicy(name, calibration, "requested")
+        policy = ContourPolicy(name, calibration, "requested", key)
     elif default_calibration is not None:
-        policy = ContourPolicy(default_calibration, load_calibration(default_calibration), "reco default")
+        policy = ContourPolicy(default_calibration, load_calibration(default_calibration), "reco default",
+                               default_calibration)
     else:
         policy = ContourPolicy("wilks", WILKS, "no calibration")
     if policy.is_wilks:
