@@ -57,6 +57,7 @@ from skymap_scanner.postprocess.calibration import (
     cross_validated_coverage,
 )
 from skymap_scanner.postprocess.probability import credible_region, probability_density
+from skymap_scanner.postprocess.products import INTERPOLATE_ORDERS
 from skymap_scanner.recos import get_reco_class
 from skymap_scanner.server.plan import ScanPlan
 from skymap_scanner.settings import Settings
@@ -129,7 +130,7 @@ def in_credible_region(result: Any, policy: ContourPolicy, ra: float, dec: float
                        smooth_deg: float | None = None) -> bool:
     """Whether (``ra``, ``dec``) [rad] lies in the ``containment`` credible region of the result's
     probability map under ``policy``."""
-    density = probability_density(result, policy.calibration, smooth_deg)
+    density = probability_density(result, policy.calibration, smooth_deg, INTERPOLATE_ORDERS)
     return bool(credible_region(density, containment)[density.locate(np.array([ra]), np.array([dec]))][0])
 
 

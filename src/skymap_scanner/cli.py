@@ -146,6 +146,9 @@ def _print_summary(result: Any, files: dict[str, Path]) -> None:
     click.echo(f"pixels: {per_nside}; failed pixels: {tallies['overall']['failed_pixels']}, "
                f"failed variations: {tallies['overall']['failed_variations']}; {m['runtime']['elapsed_s']:.1f} s")
     click.echo(result.products.circular)
+    r50 = result.products.summary.regions["50%"]
+    click.echo(f"50% region: RA +{r50.ra_plus_deg:.2f} / -{abs(r50.ra_minus_deg):.2f} deg, "
+               f"Dec +{r50.dec_plus_deg:.2f} / -{abs(r50.dec_minus_deg):.2f} deg")
 
 
 @cli.command()

@@ -43,7 +43,7 @@ from skymap_scanner.postprocess.probability import (
     credible_region,
     probability_density,
 )
-from skymap_scanner.postprocess.products import product_stem, unique_path
+from skymap_scanner.postprocess.products import INTERPOLATE_ORDERS, product_stem, unique_path
 from skymap_scanner.sky import angular_distance
 
 #: default resolution [dots per inch] of PNG files
@@ -179,7 +179,7 @@ def make_plots(result: SkyScanResult, output_dir: str | Path, policy: ContourPol
     if fmt not in FORMATS:
         raise ValueError(f"plot format {fmt!r}: one of {', '.join(FORMATS)}")
     policy = policy or choose_policy("wilks", "an unknown reco", None)
-    density = probability_density(result, policy.calibration, smooth_deg or None)
+    density = probability_density(result, policy.calibration, smooth_deg or None, INTERPOLATE_ORDERS)
     ra_rad, dec_rad = result.best_dir
     best = (math.degrees(ra_rad), math.degrees(dec_rad))
     markers = {"best fit": best, "online fit": online_fit_deg, "truth": truth_deg}

@@ -34,6 +34,11 @@ from skymap_scanner.postprocess.localization import LocalizationSummary, summari
 from skymap_scanner.postprocess.multiorder import multiorder_table, write_multiorder_fits
 from skymap_scanner.postprocess.probability import MultiOrderMap, probability_density
 
+#: unsmoothed maps: the finest scanned pixels split 3 orders further (64 children) with interpolated
+#: -lnL, so that a 90 % region of a few scanned pixels has the area of its contour
+#: (``docs/alert-products.md`` §7)
+INTERPOLATE_ORDERS = 3
+
 
 def unique_path(path: Path) -> Path:
     """``path``, or ``name-1.ext``, ``name-2.ext`` … when it exists (nothing is overwritten)."""
@@ -136,7 +141,7 @@ def alert_products(result: SkyScanResult, policy: ContourPolicy, smooth_deg: flo
     given), the summary with the offset from ``online_fit_deg`` (RA, Dec) [deg] and the ``catalogue``
     sources in the 90 % region, the notice (``alert_datetime`` default now) and the circular text."""
     smooth = smooth_deg or None
-    density = probability_density(result, policy.calibration, smooth)
+    density = probability_density(result, policy.calibration, smooth, INTERPOLATE_ORDERS)
     summary = summarize(result, density, policy.calibration, policy.name, smooth_deg=smooth,
                         online_fit_deg=online_fit_deg, catalogue=catalogue)
     notice = gcn_notice(summary, alert_stream=alert_stream, alert_datetime=alert_datetime)
