@@ -24,8 +24,9 @@ from skymap_scanner.io.events import load_event
 from skymap_scanner.io.results import write_result
 from skymap_scanner.io.skyreader_api import SkyScanResult
 from skymap_scanner.pixels.types import NSidesDict
-from skymap_scanner.postprocess.calibration import ContourPolicy, choose_policy, contour_areas
-from skymap_scanner.postprocess.products import AlertProducts, alert_products
+from skymap_scanner.postprocess.calibration import ContourPolicy, choose_policy
+from skymap_scanner.postprocess.probability import contour_area_deg2, interpolated_tiling, llh_tiling
+from skymap_scanner.postprocess.products import INTERPOLATE_ORDERS, AlertProducts, alert_products
 from skymap_scanner.recos import direction_seed
 from skymap_scanner.server.collector import FailedPixel
 from skymap_scanner.server.identity import default_scan_id, scan_identity
@@ -93,9 +94,12 @@ class ScanResult:
 
     @cached_property
     def contour_areas(self) -> dict[str, float]:
-        """Areas [deg²] inside the 50 % and 90 % contours at the policy's levels (skyreader's meander
-        contours; needs two nsides)."""
-        return contour_areas(self.skyscan, self.policy.calibration) if len(self.skyscan.nsides) >= 2 else {}
+        """Areas [deg²] inside the 50 % and 90 % contours {2ΔLLH < level} at the policy's levels, counted
+        on the scan's pixels with the finest ones interpolated as the probability map's
+        (:data:`~skymap_scanner.postprocess.products.INTERPOLATE_ORDERS`), so that they are the map's
+        credible areas under a calibrated policy."""
+        tiling = interpolated_tiling(llh_tiling(self.skyscan), INTERPOLATE_ORDERS)
+        return {k: contour_area_deg2(tiling, level) for k, level in self.policy.calibration.levels.items()}
 
     @cached_property
     def products(self) -> AlertProducts:

@@ -195,6 +195,6 @@ def make_plots(result: SkyScanResult, output_dir: str | Path, policy: ContourPol
     files = []
     for kind, fig in figures.items():
         path = unique_path(output_dir / f"{stem}_{kind}.{fmt}")
-        fig.savefig(path, dpi=dpi, format=fmt)
+        fig.savefig(path, dpi=dpi, format=fmt, bbox_inches="tight", pad_inches=0.1)
         files.append(path)
     return files, {f"{round(100 * q)}%": credible_area_deg2(density, q) for q in (0.5, 0.9)}
