@@ -22,11 +22,12 @@ from matplotlib.image import imread
 
 from skymap_scanner.api import scan
 from skymap_scanner.io.events import load_event
-from skymap_scanner.postprocess.calibration import contour_areas, load_calibration
+from skymap_scanner.postprocess.calibration import load_calibration
 from skymap_scanner.postprocess.gcn_notice import validate_notice
 from skymap_scanner.postprocess.localization import credible_extent
 from skymap_scanner.postprocess.plots import read_result
-from skymap_scanner.postprocess.probability import MultiOrderMap
+from skymap_scanner.postprocess.probability import MultiOrderMap, contour_area_deg2, interpolated_tiling, llh_tiling
+from skymap_scanner.postprocess.products import INTERPOLATE_ORDERS
 
 BIN = Path(sys.executable).parent
 NSIDES = ("8:0", "64:12")
@@ -116,10 +117,11 @@ def test_ligo_skymap_reads_the_map_and_its_area_is_the_contour_area(scanned):
     reported = scanned["manifest"]["localization"]["regions"]
     assert match.contour_areas[1] == pytest.approx(reported["90%"]["area_deg2"], rel=1e-3)
     assert match.contour_areas[0] == pytest.approx(reported["50%"]["area_deg2"], rel=1e-3)
-    # skyreader's meander contours at the policy's 90 % level interpolate the 2ΔLLH map differently;
-    # at 8:0 64:12 GOLD's 90 % region is about one nside-64 pixel and the two differ by 8 %
-    meander = contour_areas(read_result(scanned["result"]), load_calibration("mpe_pandel_100TeV"))
-    assert match.contour_areas[1] == pytest.approx(meander["90%"], rel=0.15)
+    # the contour area a scan reports (ScanResult.contour_areas): {2ΔLLH < L90} on the scan's pixels,
+    # the finest interpolated as in the map
+    tiling = interpolated_tiling(llh_tiling(read_result(scanned["result"])), INTERPOLATE_ORDERS)
+    level = load_calibration("mpe_pandel_100TeV").levels["90%"]
+    assert match.contour_areas[1] == pytest.approx(contour_area_deg2(tiling, level), rel=0.05)
 
 
 def test_the_map_credible_area_is_the_reported_contour_area(bronze):
