@@ -14,7 +14,11 @@ progression given). Per event:
 - 2ΔLLH at the truth = 2 (-lnL(truth) - min -lnL), where -lnL(truth) is the reco's fit with the direction
   fixed at the exact true direction, seeded like a pixel of the finest nside (negative: the scan missed
   a better minimum; counted as inside). The map value of the finest scanned pixel holding the truth is
-  reported too ("map").
+  reported too ("map");
+- whether the truth lies in the 90 % credible region of the scan's probability map
+  (``postprocess/probability.py``) under the contour policy (``--calibration``, else the reco's default
+  calibration, else Wilks), as the alert products make it: "in map90". Its rate over the events is
+  compared with the rate of 2ΔLLH(truth) below the same policy's 90 % level.
 
 Coverage = fraction of events with 2ΔLLH(truth) below the level: Wilks 1.39 / 4.61, and calibrated
 levels (empirical 50 % / 90 % quantiles of 2ΔLLH(truth), ``postprocess/calibration.py``) tested by
@@ -46,11 +50,16 @@ from skymap_scanner.pixels.types import NSidesDict
 from skymap_scanner.postprocess.calibration import (
     WILKS,
     ContourCalibration,
+    ContourPolicy,
     calibrate,
+    choose_policy,
     contour_areas,
     coverage,
     cross_validated_coverage,
 )
+from skymap_scanner.postprocess.probability import credible_region, probability_density
+from skymap_scanner.postprocess.products import INTERPOLATE_ORDERS
+from skymap_scanner.recos import get_reco_class
 from skymap_scanner.server.plan import ScanPlan
 from skymap_scanner.settings import Settings
 from skymap_scanner.simulation import SimulationConfig, simulate_event
@@ -76,6 +85,8 @@ class EventOutcome:
     charge_pe: float
     hit_doms: int
     areas_wilks_deg2: dict[str, float]
+    #: the truth lies in the 90 % credible region of the probability map under the policy
+    in_map90: bool
 
 
 def best_pixel(results: NSidesDict) -> tuple[float, float, float]:
@@ -123,6 +134,19 @@ def true_particle(event: Event) -> Any:
     return event.truth["primary"] if neutrino and "primary" in event.truth else event.truth["muon"]
 
 
+def in_credible_region(result: Any, policy: ContourPolicy, ra: float, dec: float, containment: float = 0.9,
+                       smooth_deg: float | None = None) -> bool:
+    """Whether (``ra``, ``dec``) [rad] lies in the ``containment`` credible region of the result's
+    probability map under ``policy``."""
+    density = probability_density(result, policy.calibration, smooth_deg, INTERPOLATE_ORDERS)
+    return bool(credible_region(density, containment)[density.locate(np.array([ra]), np.array([dec]))][0])
+
+
+def policy_of(args: argparse.Namespace) -> ContourPolicy:
+    """``--calibration``, else the reco's default calibration, else Wilks."""
+    return choose_policy(args.calibration, args.reco, get_reco_class(args.reco).default_calibration)
+
+
 def evaluate(event: Event, args: argparse.Namespace, output_dir: Path) -> tuple[EventOutcome, Any]:
     plan, outcome, seconds = scan(event, args, output_dir)
     results = outcome.pixels
@@ -139,6 +163,7 @@ def evaluate(event: Event, args: argparse.Namespace, output_dir: Path) -> tuple[
         two_dllh_truth_map=2.0 * (map_llh_at(results, ra_t, dec_t) - llh_best),
         n_pixels=results.n_pixels(), scan_s=seconds, charge_pe=float(event.pulses.charge.sum()),
         hit_doms=event.pulses.n_channels, areas_wilks_deg2=areas,
+        in_map90=in_credible_region(outcome.skyscan, policy_of(args), ra_t, dec_t),
     ), outcome.skyscan
 
 
@@ -178,6 +203,10 @@ def summarize(outcomes: list[EventOutcome], results: list[Any], args: argparse.N
                      "nsides": args.nsides, "refine_seed": args.refine_seed, "seed": args.seed,
                      "starting": args.starting, "interaction": args.interaction, "i3": args.i3},
     }
+    policy = policy_of(args).calibration
+    summary["policy"] = {"name": policy_of(args).name, "levels": policy.levels,
+                         "coverage90_contour": coverage(finite, policy)["90%"],
+                         "coverage90_probability_map": float(np.mean([o.in_map90 for o in outcomes]))}
     if len(finite) >= 4:
         cal = calibrate(finite, f"{args.reco} on {len(finite)} simulated events at {args.energy:g} GeV")
         cv = cross_validated_coverage(finite)
@@ -193,10 +222,12 @@ def summarize(outcomes: list[EventOutcome], results: list[Any], args: argparse.N
 
 
 def print_table(summary: dict[str, Any], outcomes: list[EventOutcome]) -> None:
-    print(f"{'event':<42} {'error°':>8} {'2ΔLLH(truth)':>13} {'map':>8} {'A90 deg²':>9} {'PE':>8} {'scan s':>7}")
+    print(f"{'event':<42} {'error°':>8} {'2ΔLLH(truth)':>13} {'map':>8} {'A90 deg²':>9} {'in map90':>9} "
+          f"{'PE':>8} {'scan s':>7}")
     for o in outcomes:
         print(f"{o.name:<42} {o.error_deg:>8.3f} {o.two_dllh_truth:>13.2f} {o.two_dllh_truth_map:>8.2f} "
-              f"{o.areas_wilks_deg2.get('90%', math.nan):>9.2f} {o.charge_pe:>8.0f} {o.scan_s:>7.1f}")
+              f"{o.areas_wilks_deg2.get('90%', math.nan):>9.2f} {'yes' if o.in_map90 else 'no':>9} "
+              f"{o.charge_pe:>8.0f} {o.scan_s:>7.1f}")
     print(f"\nevents {summary['n_events']}: median error {summary['median_error_deg']:.3f}°, "
           f"68 % {summary['error68_deg']:.3f}°; median 2ΔLLH(truth) {summary['median_two_dllh_truth']:.2f}")
     print(f"{'levels':<28} {'50 % level':>10} {'90 % level':>10} {'cov50':>7} {'cov90':>7}")
@@ -209,6 +240,9 @@ def print_table(summary: dict[str, Any], outcomes: list[EventOutcome]) -> None:
             c = summary[key]
             print(f"{label:<28} {c['levels']['50%']:>10.2f} {c['levels']['90%']:>10.2f} {c['coverage50']:>7.3f} "
                   f"{c['coverage90']:>7.3f}")
+    p = summary["policy"]
+    print(f"policy {p['name']}: 90 % coverage of its contour {p['coverage90_contour']:.3f}, of the probability "
+          f"map's 90 % credible region {p['coverage90_probability_map']:.3f}")
 
 
 def _reco_option(text: str) -> tuple[str, str]:

@@ -25,14 +25,19 @@ def test_version():
     assert out.returncode == 0 and "skymap-scanner" in out.stdout
 
 
-def test_demo_writes_results_manifest_and_plots(tmp_path):
-    out = cli("demo", "-o", str(tmp_path), "--workers", "2", "--nsides", "8:0", "64:12")
+def test_demo_writes_results_manifest_products_and_plots(tmp_path):
+    """The demo's layout (dummy reco: cheap; the mpe_pandel demo is tests/test_products_acceptance.py)."""
+    out = cli("demo", "-o", str(tmp_path), "--workers", "2", "--nsides", "8:0", "64:12", "--reco-algo", "dummy")
     assert out.returncode == 0, out.stderr
     names = {p.name for p in tmp_path.iterdir()}
-    assert "scan-manifest.json" in names
-    assert any(n.endswith("_8_64.json") for n in names) and any(n.endswith("_8_64.npz") for n in names)
-    assert any(n.endswith(".png") for n in names) and any(n.endswith("zoomed_wilks.pdf") for n in names)
-    assert "contour areas" in out.stdout
+    stem = "run00000001.evt000000000000.simulated"
+    assert {"scan-manifest.json", f"{stem}_8_64.json", f"{stem}_8_64.npz", f"{stem}_wilks.multiorder.fits",
+            f"{stem}_wilks.notice.json", f"{stem}_wilks.circular.txt", f"{stem}_wilks_sky.png",
+            f"{stem}_wilks_zoom.png"} <= names
+    assert not [n for n in names if n.endswith(".pkl") or n == "partial"]
+    assert (tmp_path / "scan-manifest.json").stat().st_mode & 0o777 == 0o644
+    assert "RA: " in out.stdout and "Contours: wilks" in out.stdout
+    assert "no calibration exists for it" in out.stderr
 
 
 @pytest.fixture()
@@ -102,23 +107,23 @@ def test_every_documented_variable_is_a_setting():
     from skymap_scanner.settings import Settings
 
     names = documented_variables()
-    assert "SKYSCAN_CALIBRATION" in names and "SKYSCAN_PLOT" in names
+    assert {"SKYSCAN_CONTOURS", "SKYSCAN_SMOOTH_DEG", "SKYSCAN_GCN_SCHEMA", "SKYSCAN_PLOT"} <= set(names)
     fields = {f"SKYSCAN_{name.upper()}" for name in Settings.model_fields}
     assert [n for n in names if n not in fields | NOT_SETTINGS] == []
 
 
-def test_plot_and_calibration_come_from_the_environment(event_file, tmp_path):
+def test_plot_and_contours_come_from_the_environment(event_file, tmp_path):
     import os
 
     args = ("scan", str(event_file), "--reco-algo", "dummy", "--workers", "1", "--nsides", "8:0", "64:12")
     env = {**os.environ, "SKYSCAN_PLOT": "false"}
     out = cli(*args, "-o", str(tmp_path / "a"), env=env)
     assert out.returncode == 0, out.stderr
-    assert not list((tmp_path / "a").glob("*.png")) and "contour areas" not in out.stdout
-    env = {**os.environ, "SKYSCAN_CALIBRATION": "ic160427a"}
+    assert not list((tmp_path / "a").glob("*.png")) and "plot (sky)" not in out.stdout
+    env = {**os.environ, "SKYSCAN_CONTOURS": "ic160427a"}
     out = cli(*args, "-o", str(tmp_path / "b"), env=env)
     assert out.returncode == 0, out.stderr
-    assert list((tmp_path / "b").glob("*.png")) and "contour areas (calibrated, 2ΔLLH levels 50% 22.20" in out.stdout
+    assert len(list((tmp_path / "b").glob("*_ic160427a_*.png"))) == 2 and "Contours: ic160427a" in out.stdout
 
 
 def test_cli_says_when_it_resumes(event_file, tmp_path):

@@ -24,10 +24,14 @@ from skymap_scanner.io.events import load_event
 from skymap_scanner.io.results import write_result
 from skymap_scanner.io.skyreader_api import SkyScanResult
 from skymap_scanner.pixels.types import NSidesDict
-from skymap_scanner.postprocess.calibration import ContourCalibration, contour_areas, load_calibration
+from skymap_scanner.postprocess.calibration import ContourPolicy, choose_policy
+from skymap_scanner.postprocess.probability import contour_area_deg2, interpolated_tiling, llh_tiling
+from skymap_scanner.postprocess.products import INTERPOLATE_ORDERS, AlertProducts, alert_products
+from skymap_scanner.recos import direction_seed
 from skymap_scanner.server.collector import FailedPixel
 from skymap_scanner.server.identity import default_scan_id, scan_identity
 from skymap_scanner.server.plan import ScanPlan
+from skymap_scanner.server.progress import write_manifest
 from skymap_scanner.server.recorder import RecordIntervals
 from skymap_scanner.server.reporting import RestReporter
 from skymap_scanner.server.scan import ScanOptions, ScanOutcome, run_scan
@@ -72,11 +76,17 @@ class ScanResult:
     failed_pixels: list[FailedPixel]
     #: the best fit of every scanned pixel (nside -> pixel -> fit; seeds for fits at other directions)
     pixels: NSidesDict
-    #: the ``scan-manifest.json`` content (progress, settings, version)
+    #: the ``scan-manifest.json`` content (progress, settings, contour policy, localisation, version)
     manifest: dict[str, Any]
     scan_id: str
-    #: contour levels used for ``contour_areas`` and plots
-    calibration: ContourCalibration
+    #: contour policy of ``contour_areas``, products and plots (the reco's calibration by default)
+    policy: ContourPolicy
+    #: (RA, Dec) [deg] of the online fit (the event's direction seed), None when it has none
+    online_fit_deg: tuple[float, float] | None = None
+    #: (RA, Dec) [deg] of the true muon direction of a simulated event, else None
+    truth_deg: tuple[float, float] | None = None
+    #: Gaussian smoothing σ [deg] of the probability map (0: none)
+    smooth_deg: float = 0.0
     #: files the scan wrote (``json``, ``npz``, ``manifest``); empty without an output folder
     files: dict[str, Path] = field(default_factory=dict)
     #: variations taken from a checkpoint instead of being fitted again
@@ -84,18 +94,44 @@ class ScanResult:
 
     @cached_property
     def contour_areas(self) -> dict[str, float]:
-        """Areas [deg²] inside the 50 % and 90 % contours at ``calibration``'s levels (needs two nsides)."""
-        return contour_areas(self.skyscan, self.calibration) if len(self.skyscan.nsides) >= 2 else {}
+        """Areas [deg²] inside the 50 % and 90 % contours {2ΔLLH < level} at the policy's levels, counted
+        on the scan's pixels with the finest ones interpolated as the probability map's
+        (:data:`~skymap_scanner.postprocess.products.INTERPOLATE_ORDERS`), so that they are the map's
+        credible areas under a calibrated policy."""
+        tiling = interpolated_tiling(llh_tiling(self.skyscan), INTERPOLATE_ORDERS)
+        return {k: contour_area_deg2(tiling, level) for k, level in self.policy.calibration.levels.items()}
+
+    @cached_property
+    def products(self) -> AlertProducts:
+        """Probability map, localisation summary, GCN notice and circular text under ``policy``."""
+        return alert_products(self.skyscan, self.policy, self.smooth_deg, self.online_fit_deg)
 
     def write(self, output_dir: str | Path) -> tuple[Path, Path]:
         """Write the result as skyreader ``.json`` and ``.npz`` into ``output_dir``; returns both paths."""
         return write_result(self.skyscan, self.event, Path(output_dir))
 
-    def plot(self, output_dir: str | Path, calibration: ContourCalibration | None = None) -> list[Path]:
-        """Full-sky and zoomed contour plots (PDF and PNG) in ``output_dir``; returns the files."""
+    def write_products(self, output_dir: str | Path, gcn_schema: str | Path | None = None) -> dict[str, Path]:
+        """Write the multi-order FITS map, the notice JSON (validated first against ``gcn_schema``, a
+        copy of nasa-gcn/gcn-schema, when given) and the circular text into ``output_dir``; the
+        localisation summary and the files go into ``manifest`` (and its file, when the scan wrote one)."""
+        files = self.products.write(output_dir, gcn_schema)
+        self.manifest["localization"] = self.products.as_dict()
+        if self.truth_deg is not None:
+            self.manifest["localization"]["truth"] = dict(zip(("ra_deg", "dec_deg"), self.truth_deg, strict=True))
+        self.manifest["products"] = {k: p.name for k, p in files.items()}
+        self.manifest["products"]["notice_validated"] = gcn_schema is not None
+        if "manifest" in self.files:
+            write_manifest(self.manifest, self.files["manifest"].parent)
+        return files
+
+    def plot(self, output_dir: str | Path, **options: Any) -> list[Path]:
+        """Full-sky and zoomed plots of the probability map in ``output_dir``; ``options`` are those of
+        :func:`~skymap_scanner.postprocess.plots.make_plots` (``center_deg``, ``radius_deg``, ``dpi``,
+        ``fmt``); returns the files."""
         from skymap_scanner.postprocess.plots import make_plots
 
-        files, _ = make_plots(self.skyscan, Path(output_dir), calibration or self.calibration)
+        files, _ = make_plots(self.skyscan, Path(output_dir), self.policy, smooth_deg=self.smooth_deg,
+                              online_fit_deg=self.online_fit_deg, truth_deg=self.truth_deg, **options)
         return files
 
 
@@ -154,9 +190,9 @@ def scan(event: Event | str | Path, reco: str | None = None, nsides: str | None 
     s = load_settings(**{**base, **given})
     if not isinstance(event, Event):
         event = load_event(event)
-    calibration = _calibration(s.calibration)
     plan = ScanPlan.build(event, s.reco_algo, s.reco_options, first_nside=s.nsides.nsides[0],
                           refine_seed=s.refine_seed, pointing_radius_deg=s.pointing_radius_deg)
+    policy = _policy(s.contours, s.reco_algo, plan.reco_cls.default_calibration)
     scan_id = s.scan_id or default_scan_id(
         scan_identity(plan, s.nsides, s.predictive_scanning_threshold, s.refine_seed))
     own_reporter = reporter is None and bool(s.skydriver_address)
@@ -175,7 +211,7 @@ def scan(event: Event | str | Path, reco: str | None = None, nsides: str | None 
     finally:
         if own_reporter and reporter is not None:
             reporter.close()  # its background thread, after a scan that ended without final reports
-    return _result(outcome, event.metadata, calibration)
+    return _result(outcome, event, policy, s.smooth_deg)
 
 
 def _run(plan: ScanPlan, transport: str | ServerTransport | None, s: Settings, options: ScanOptions,
@@ -189,20 +225,40 @@ def _run(plan: ScanPlan, transport: str | ServerTransport | None, s: Settings, o
         return run_scan(plan, server_transport, options, scan_id, reporter)
 
 
-def _calibration(name: str) -> ContourCalibration:
+def _policy(contours: str | None, reco: str, default_calibration: str | None) -> ContourPolicy:
     try:
-        return load_calibration(name)
+        return choose_policy(contours, reco, default_calibration)
     except ValueError as e:
-        raise SettingsError(f"invalid calibration: {e}") from None
+        raise SettingsError(f"invalid contours: {e}") from None
 
 
-def _result(outcome: ScanOutcome, meta: EventMetadata, calibration: ContourCalibration) -> ScanResult:
+def _degrees(radec: tuple[float, float] | None) -> tuple[float, float] | None:
+    return None if radec is None else (math.degrees(radec[0]) % 360.0, math.degrees(radec[1]))
+
+
+def _truth_deg(event: Event) -> tuple[float, float] | None:
+    """(RA, Dec) [deg] of a simulated event's true muon direction."""
+    from skymap_scanner.sky import dir_to_equa
+
+    muon = event.truth.get("muon")
+    if event.metadata.is_real_event or muon is None or not muon.has_direction:
+        return None
+    ra, dec = dir_to_equa(muon.zenith, muon.azimuth, event.metadata.mjd)
+    return _degrees((float(ra), float(dec)))
+
+
+def _result(outcome: ScanOutcome, event: Event, policy: ContourPolicy, smooth_deg: float) -> ScanResult:
+    """The ScanResult; the policy goes into the manifest (and its file) as ``scan_metadata.contour_policy``."""
     record = outcome.record
     best = record.manifest["progress"]["best_fit"]
     files = {k: p for k, p in (("json", record.json_path), ("npz", record.npz_path),
                                ("manifest", record.manifest_path)) if p is not None}
-    return ScanResult(skyscan=record.result, event=meta, best_fit=BestFit(**best),
+    manifest = record.manifest
+    manifest["scan_metadata"]["contour_policy"] = policy.as_dict()
+    if record.manifest_path is not None:
+        write_manifest(manifest, record.manifest_path.parent)
+    return ScanResult(skyscan=record.result, event=event.metadata, best_fit=BestFit(**best),
                       failed_pixels=list(outcome.collector.failed_pixels), pixels=outcome.collector.results,
-                      manifest=record.manifest,
-                      scan_id=outcome.scan_id, calibration=calibration, files=files,
-                      resumed_variations=outcome.resumed_variations)
+                      manifest=manifest, scan_id=outcome.scan_id, policy=policy,
+                      online_fit_deg=_degrees(direction_seed(event)), truth_deg=_truth_deg(event),
+                      smooth_deg=smooth_deg, files=files, resumed_variations=outcome.resumed_variations)

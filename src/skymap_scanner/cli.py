@@ -49,9 +49,18 @@ def cli() -> None:
     """Scan the sky for the direction of an IceCube event (no IceTray needed)."""
 
 
-#: the demo's reco and the calibration measured for it at the demo's energy (benchmarks/physics.py)
+#: the demo's reco (its default contours: the calibration measured for it at the demo's energy)
 DEMO_RECO = "mpe_pandel"
-DEMO_CALIBRATION = "mpe_pandel_100TeV"
+_CONTOURS_HELP = ("contour policy of areas, map, notice and plots: wilks, a shipped calibration (e.g. "
+                  "mpe_pandel_100TeV) or a JSON file from benchmarks/physics.py (default: the reco's "
+                  "calibration, else wilks)")
+_SMOOTH_HELP = "Gaussian smoothing σ [deg] of the probability map (default 0: none; IceCube uses 0.2)"
+
+
+def product_options(f: Any) -> Any:
+    """--contours and --smooth (scan, server, demo, plot, report)."""
+    f = click.option("--smooth", type=float, help=_SMOOTH_HELP)(f)
+    return click.option("--contours", metavar="wilks|NAME|FILE", help=_CONTOURS_HELP)(f)
 
 
 def scan_options(f: Any) -> Any:
@@ -73,9 +82,8 @@ def scan_options(f: Any) -> Any:
                      help="also refine around the event's direction seed (online fit) when the coarse "
                           "minimum lies outside its region (default: on)"),
         click.option("--plot/--no-plot", default=None, help="make plots at the end (default: on)"),
-        click.option("--calibration", metavar="NAME|FILE",
-                     help="contour levels for plots and areas: wilks (default), a shipped calibration "
-                          "(e.g. mpe_pandel_100TeV) or a JSON file from benchmarks/physics.py"),
+        click.option("--gcn-schema", type=click.Path(path_type=Path, file_okay=False),
+                     help="copy of nasa-gcn/gcn-schema: validate the GCN notice against it"),
         click.option("--seed", type=int, default=None, help="seed of the pixel send order"),
         click.option("--scan-id", help="scan id (default: hash of event and settings; same id resumes)"),
         click.option("--checkpoint-interval", type=float, help="seconds between checkpoints (0: none)"),
@@ -83,7 +91,7 @@ def scan_options(f: Any) -> Any:
     ]
     for option in reversed(options):
         f = option(f)
-    return f
+    return product_options(f)
 
 
 def _run_scan(event: Any, reco_algo: str | None, nsides: str | None, output_dir: Path | None,
@@ -91,7 +99,8 @@ def _run_scan(event: Any, reco_algo: str | None, nsides: str | None, output_dir:
               reco_option: tuple[str, ...], task_time_limit: float | None, idle_timeout: float | None,
               pointing_radius: float | None, refine_seed: bool | None, plot: bool | None, seed: int | None,
               scan_id: str | None, checkpoint_interval: float | None, report_url: str | None,
-              calibration: str | None, transport: str | None = None, scan_secret_file: Path | None = None) -> None:
+              gcn_schema: Path | None, contours: str | None, smooth: float | None,
+              transport: str | None = None, scan_secret_file: Path | None = None) -> None:
     """Scan ``event`` through the library; the command line always resumes a checkpoint of the same scan."""
     from skymap_scanner.api import scan
     from skymap_scanner.recos import RecoError
@@ -104,9 +113,9 @@ def _run_scan(event: Any, reco_algo: str | None, nsides: str | None, output_dir:
                   predictive_scanning_threshold=predictive_scanning_threshold,
                   reco_options=_reco_options(reco_option), task_time_limit_s=task_time_limit,
                   idle_timeout_s=idle_timeout, pointing_radius_deg=pointing_radius, refine_seed=refine_seed,
-                  plot=plot, calibration=calibration, shuffle_seed=seed, scan_id=scan_id,
-                  checkpoint_interval_s=checkpoint_interval, skydriver_address=report_url, transport=transport,
-                  scan_secret_file=scan_secret_file)
+                  plot=plot, contours=contours, smooth_deg=smooth, gcn_schema=gcn_schema, shuffle_seed=seed,
+                  scan_id=scan_id, checkpoint_interval_s=checkpoint_interval, skydriver_address=report_url,
+                  transport=transport, scan_secret_file=scan_secret_file)
     out = output_dir or s.output_dir or CLI_OUTPUT_DIR
     _setup_logging(s.log)
     try:
@@ -119,43 +128,27 @@ def _run_scan(event: Any, reco_algo: str | None, nsides: str | None, output_dir:
         click.echo(f"resumed scan {result.scan_id} from its checkpoint in {out}: "
                    f"{result.resumed_variations} variation(s) were not fitted again "
                    "(another --output-dir or --scan-id starts afresh)")
-    _print_summary(result)
-    if s.plot:
-        _print_plots(result.plot(out), result.contour_areas, result.calibration)
-
-
-def _print_summary(result: Any) -> None:
-    m = result.manifest["progress"]
-    best = result.best_fit
-    tallies = m["tallies"]
-    click.echo("\n".join(f"{kind}: {path}" for kind, path in result.files.items()))
-    per_nside = ", ".join(f"nside {n}: {t['pixels_in_result']}" for n, t in tallies["nsides"].items())
-    click.echo(f"pixels: {per_nside}; failed pixels: {tallies['overall']['failed_pixels']}, "
-               f"failed variations: {tallies['overall']['failed_variations']}")
-    click.echo(f"best fit: RA {best.ra_deg:.3f} deg, Dec {best.dec_deg:.3f} deg "
-               f"(nside {best.nside}, pixel {best.pixel}, llh {best.llh:.3f}); "
-               f"{m['runtime']['elapsed_s']:.1f} s")
-
-
-def _calibration(name: str | None) -> Any:
-    from skymap_scanner.postprocess.calibration import WILKS, load_calibration
+    from skymap_scanner.postprocess.products import NoticeError
 
     try:
-        return WILKS if name is None else load_calibration(name)
-    except ValueError as e:
-        raise click.BadParameter(str(e), param_hint="--calibration") from None
+        products = result.write_products(out, s.gcn_schema)
+    except NoticeError as e:
+        raise click.ClickException(f"GCN notice: {e}") from None
+    plots = result.plot(out) if s.plot else []
+    _print_summary(result, {**result.files, **products, **{f"plot ({p.stem.rsplit('_', 1)[-1]})": p for p in plots}})
 
 
-def _print_plots(files: list[Path], areas: dict[str, float], calibration: Any) -> None:
-    from skymap_scanner.postprocess.calibration import WILKS
-
-    for f in files:
-        click.echo(f"plot: {f}")
-    if areas:
-        kind = "Wilks" if calibration.levels == WILKS.levels else "calibrated"
-        levels = ", ".join(f"{k} {v:.2f}" for k, v in calibration.levels.items())
-        click.echo(f"contour areas ({kind}, 2ΔLLH levels {levels}): "
-                   + ", ".join(f"{k} {v:.3f} deg²" for k, v in areas.items()))
+def _print_summary(result: Any, files: dict[str, Path]) -> None:
+    m = result.manifest["progress"]
+    tallies = m["tallies"]
+    click.echo("\n".join(f"{kind}: {path}" for kind, path in files.items()))
+    per_nside = ", ".join(f"nside {n}: {t['pixels_in_result']}" for n, t in tallies["nsides"].items())
+    click.echo(f"pixels: {per_nside}; failed pixels: {tallies['overall']['failed_pixels']}, "
+               f"failed variations: {tallies['overall']['failed_variations']}; {m['runtime']['elapsed_s']:.1f} s")
+    click.echo(result.products.circular)
+    r50 = result.products.summary.regions["50%"]
+    click.echo(f"50% region: RA +{r50.ra_plus_deg:.2f} / -{abs(r50.ra_minus_deg):.2f} deg, "
+               f"Dec +{r50.dec_plus_deg:.2f} / -{abs(r50.dec_minus_deg):.2f} deg")
 
 
 @cli.command()
@@ -178,15 +171,13 @@ def scan(event_file: Path, gcd: Path | None, geometry: Path | None, **kwargs: An
 @scan_options
 @click.option("--event-seed", type=int, default=1, show_default=True, help="seed of the simulated event")
 def demo(event_seed: int, **kwargs: Any) -> None:
-    """Simulate a 100 TeV muon track, scan it (track reco unless --reco-algo says otherwise) and plot the
-    result with the contour calibration measured for that reco at 100 TeV."""
+    """Simulate a 100 TeV muon track, scan it (track reco unless --reco-algo says otherwise), write its
+    alert products and plot it, with the contour calibration measured for that reco at 100 TeV."""
     from skymap_scanner.event.io import write_event
     from skymap_scanner.simulation.simulate import SimulationConfig, describe, simulate_event
 
     event = simulate_event(SimulationConfig(energy_gev=1e5, zenith=1.9, azimuth=4.0), seed=event_seed)
     kwargs["reco_algo"] = kwargs["reco_algo"] or DEMO_RECO
-    if kwargs["calibration"] is None and kwargs["reco_algo"] == DEMO_RECO:
-        kwargs["calibration"] = DEMO_CALIBRATION
     out = kwargs["output_dir"] or Path("skyscan-demo")
     kwargs["output_dir"] = out
     click.echo(f"demo event: {write_event(event, out / f'{event.metadata}.npz')}\n  {describe(event)}")
@@ -320,21 +311,101 @@ def client(broker: str | None, scan_id: str | None, task_time_limit: float | Non
     click.echo(f"client {options.name}: scan {s.scan_id} over; " + ", ".join(f"{k} {v}" for k, v in stats.items()))
 
 
+def _result_and_policy(result_file: Path, contours: str | None) -> tuple[Any, Any, Any]:
+    """The result of ``result_file``, its scan context (manifest beside it) and the contour policy:
+    ``--contours``, else the one its scan recorded, else the recorded reco's default, else Wilks."""
+    from skymap_scanner.postprocess.calibration import choose_policy
+    from skymap_scanner.postprocess.plots import read_result
+    from skymap_scanner.postprocess.products import scan_context
+    from skymap_scanner.recos import RecoError, get_reco_class
+
+    try:
+        result = read_result(result_file)
+    except (OSError, ValueError, KeyError) as e:
+        raise click.ClickException(f"{result_file}: {e}") from None
+    context = scan_context(result_file, result)
+    try:
+        default = get_reco_class(context.reco).default_calibration if context.reco else None
+    except RecoError:
+        default = None
+    try:
+        policy = choose_policy(contours or context.contours, context.reco or "an unknown reco", default)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--contours") from None
+    return result, context, policy
+
+
+def _radec(text: str | None) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    try:
+        ra, dec = (float(v) for v in text.split(","))
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: expected RA,DEC in degrees", param_hint="--center") from None
+    return ra, dec
+
+
 @cli.command()
 @click.argument("result_file", type=click.Path(path_type=Path))
 @click.option("--output-dir", "-o", type=click.Path(path_type=Path), help="default: next to the result")
-@click.option("--calibration", metavar="NAME|FILE",
-              help="contour levels: wilks (default), a shipped calibration (e.g. mpe_pandel_100TeV) or a JSON file")
-def plot(result_file: Path, output_dir: Path | None, calibration: str | None) -> None:
-    """Full-sky and zoomed contour plots (PDF and PNG) of RESULT_FILE; prints contour areas."""
-    from skymap_scanner.postprocess.plots import make_plots, read_result
+@product_options
+@click.option("--center", metavar="RA,DEC", help="zoom centre [deg] (default: the best fit)")
+@click.option("--radius", type=click.FloatRange(min=0, min_open=True),
+              help="zoom radius [deg] (default: the 90 %% region with a margin)")
+@click.option("--dpi", type=click.IntRange(min=20, max=1200), default=150, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["png", "pdf"]), default="png", show_default=True)
+def plot(result_file: Path, output_dir: Path | None, contours: str | None, smooth: float | None,
+         center: str | None, radius: float | None, dpi: int, fmt: str) -> None:
+    """Full-sky and zoomed plots of RESULT_FILE's probability map (existing files are never overwritten)."""
+    from skymap_scanner.postprocess.plots import make_plots
 
-    levels = _calibration(calibration)
+    _setup_logging("WARNING")
+    result, context, policy = _result_and_policy(result_file, contours)
+    files, areas = make_plots(result, output_dir or result_file.parent, policy, smooth_deg=smooth,
+                              online_fit_deg=context.online_fit_deg, truth_deg=context.truth_deg,
+                              center_deg=_radec(center), radius_deg=radius, dpi=dpi, fmt=fmt)
+    for f in files:
+        click.echo(f"plot: {f}")
+    click.echo(f"credible areas ({policy.name}): " + ", ".join(f"{k} {v:.2f} deg²" for k, v in areas.items()))
+
+
+@cli.command()
+@click.argument("result_file", type=click.Path(path_type=Path))
+@product_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "gcn"]), default="text", show_default=True,
+              help="circular-style lines, the localisation summary (JSON) or the GCN notice (JSON)")
+@click.option("--catalog", type=click.Path(path_type=Path, dir_okay=False),
+              help="CSV with columns name, ra, dec [deg]: list its sources inside the 90 %% region")
+@click.option("--gcn-schema", type=click.Path(path_type=Path, file_okay=False),
+              help="copy of nasa-gcn/gcn-schema: validate the notice against it")
+@click.option("--output-dir", "-o", type=click.Path(path_type=Path),
+              help="also write the map (FITS), notice and circular text there")
+def report(result_file: Path, contours: str | None, smooth: float | None, fmt: str, catalog: Path | None,
+           gcn_schema: Path | None, output_dir: Path | None) -> None:
+    """Localisation of RESULT_FILE: circular lines, summary JSON or GCN notice on stdout."""
+    import json
+
+    from skymap_scanner.postprocess.localization import read_catalogue
+    from skymap_scanner.postprocess.products import NoticeError, alert_products
+
+    _setup_logging("WARNING")
+    result, context, policy = _result_and_policy(result_file, contours)
     try:
-        files, areas = make_plots(read_result(result_file), output_dir or result_file.parent, levels)
-    except (OSError, ValueError, KeyError) as e:
-        raise click.ClickException(f"{result_file}: {e}") from None
-    _print_plots(files, areas, levels)
+        sources = read_catalogue(catalog) if catalog else None
+    except (OSError, KeyError, ValueError) as e:
+        raise click.ClickException(f"{catalog}: not a catalogue CSV with name, ra, dec ({e})") from None
+    products = alert_products(result, policy, smooth, context.online_fit_deg, sources)
+    try:
+        if gcn_schema:
+            products.validate(gcn_schema)
+    except NoticeError as e:
+        raise click.ClickException(f"GCN notice: {e}") from None
+    files = products.write(output_dir) if output_dir else {}
+    outputs = {"text": lambda: products.circular, "json": lambda: json.dumps(products.as_dict(), indent=2),
+               "gcn": lambda: json.dumps(products.notice, indent=2)}
+    click.echo(outputs[fmt]())
+    for kind, path in files.items():
+        click.echo(f"{kind}: {path}", err=True)
 
 
 @cli.command("inspect")

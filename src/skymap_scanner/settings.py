@@ -78,8 +78,15 @@ class Settings(BaseSettings):
     progress: bool | None = None
     #: make plots at the end of a command-line scan
     plot: bool = True
-    #: contour levels for plots and areas: "wilks", a shipped calibration name, or a JSON file
-    calibration: str = "wilks"
+    #: contour policy of areas, maps, notices and plots: "wilks", a shipped calibration name, or a JSON
+    #: file (None: the reco's default calibration when it has one, else Wilks with a warning)
+    contours: str | None = None
+    #: Gaussian smoothing σ [deg] of the probability map (0: none, so that its credible regions are
+    #: the policy's contours; IceCube smooths SplineMPE maps with 0.2)
+    smooth_deg: float = Field(default=0.0, ge=0, le=10)
+    #: a copy of nasa-gcn/gcn-schema (the folder holding ``gcn/``): notices are validated against it
+    #: before they are written (None: written unvalidated)
+    gcn_schema: Path | None = None
     log: str = "INFO"
 
     # -- REST reporting (upstream names; empty: no reporting) ----------------------------------

@@ -17,6 +17,7 @@ get calibrated 50/90 % regions.
 from __future__ import annotations
 
 import json
+import logging
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ import numpy as np
 
 from skymap_scanner.io.skyreader_api import SkyScanResult, extract_map, get_contour_areas
 
+LOGGER = logging.getLogger(__name__)
 #: calibrations measured with ``benchmarks/physics.py --write-calibration`` and shipped with the package
 SHIPPED_CALIBRATIONS = Path(__file__).parent / "calibrations"
 #: containments and their Wilks levels for 2 degrees of freedom (χ²₂ quantiles, skyreader's rounding)
@@ -155,3 +157,60 @@ def load_calibration(name_or_path: str | Path) -> ContourCalibration:
         return ContourCalibration.read(path)
     except (ValueError, KeyError, TypeError) as e:
         raise ValueError(f"{path}: not a contour calibration ({type(e).__name__}: {e})") from None
+
+
+@dataclass(frozen=True)
+class ContourPolicy:
+    """The contour levels a scan's products use: ``name`` ("wilks", a shipped calibration's name or a
+    file's stem, as file names and products say it), the levels, and why they were chosen."""
+
+    name: str
+    calibration: ContourCalibration
+    #: "requested" (asked for), "reco default" (the reco's shipped calibration) or "no calibration"
+    reason: str
+    #: what :func:`load_calibration` loads it from again (a name or a file path)
+    source: str = "wilks"
+
+    @property
+    def is_wilks(self) -> bool:
+        return self.calibration.levels == WILKS.levels
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready record of the policy (manifest, summaries)."""
+        return {"name": self.name, "source": self.source, "reason": self.reason, "levels": self.calibration.levels,
+                "description": self.calibration.description, "n_events": self.calibration.n_events,
+                "systematic_included": bool(self.calibration.details.get("systematic_included", False))}
+
+
+def _wilks_warning(reco: str, default_calibration: str | None) -> str:
+    """The warning logged whenever Wilks contours are used: the Wilks coverage measured for ``reco``
+    (``details["wilks_coverage"]`` of its calibration) or that none was measured."""
+    details = load_calibration(default_calibration).details if default_calibration else {}
+    measured = details.get("wilks_coverage")
+    if not isinstance(measured, dict):
+        return f"Wilks contours for {reco}: no calibration exists for it, so their coverage is unmeasured"
+    energy = details.get("energy_gev")
+    at = f" of {float(energy) / 1e3:g} TeV" if isinstance(energy, int | float) else ""
+    return (f"Wilks contours for {reco}: over simulated events{at} ({default_calibration}) the truth lay "
+            f"inside the 90 % contour in {measured['90%']:.2f} and inside the 50 % contour in "
+            f"{measured['50%']:.2f} of them; they understate the uncertainty")
+
+
+def choose_policy(requested: str | Path | None, reco: str, default_calibration: str | None) -> ContourPolicy:
+    """The contour policy of a scan with ``reco``: ``requested`` ("wilks", a calibration name or a JSON
+    file) when given, else the reco's ``default_calibration``, else Wilks. Wilks is always logged as a
+    warning naming its measured coverage (:func:`_wilks_warning`)."""
+    if requested is not None:
+        calibration = load_calibration(requested)
+        key = str(requested)
+        name = key.lower() if key.lower() in ("wilks", "ic160427a") else Path(key).stem if key.endswith(".json") \
+            else key
+        policy = ContourPolicy(name, calibration, "requested", key)
+    elif default_calibration is not None:
+        policy = ContourPolicy(default_calibration, load_calibration(default_calibration), "reco default",
+                               default_calibration)
+    else:
+        policy = ContourPolicy("wilks", WILKS, "no calibration")
+    if policy.is_wilks:
+        LOGGER.warning(_wilks_warning(reco, default_calibration))
+    return policy

@@ -224,11 +224,38 @@ def _smooth(tiling: MultiOrderMap, density: np.ndarray, sigma_deg: float) -> np.
     return (cumulative[starts + counts] - cumulative[starts]) / counts
 
 
+def interpolated_tiling(tiling: MultiOrderMap, orders: int) -> MultiOrderMap:
+    """``tiling`` with each pixel of its finest order split into 4**``orders`` children whose value is
+    interpolated bilinearly (``healpy.get_interp_val``, 4 nearest pixel centres) in the tiling rasterised
+    at its finest order; coarser pixels are kept. Bilinear values stay within their neighbours' range,
+    so the minimum never falls below the scanned one."""
+    order = tiling.max_order
+    if orders <= 0:
+        return tiling
+    nest, counts = _descendants(tiling.uniq, order)
+    flat = np.empty(12 << (2 * order))
+    flat[nest] = np.repeat(tiling.values, counts)
+    ring = healpy.reorder(flat, n2r=True)
+    finest = uniq_order(tiling.uniq) == order
+    fine_order = order + orders
+    children, _ = _descendants(tiling.uniq[finest], fine_order)
+    theta, phi = healpy.pix2ang(1 << fine_order, children, nest=True)
+    uniq = np.concatenate([tiling.uniq[~finest], to_uniq(fine_order, children)])
+    values = np.concatenate([tiling.values[~finest], healpy.get_interp_val(ring, theta, phi)])
+    sort = np.argsort(uniq)
+    return MultiOrderMap(uniq[sort], values[sort])
+
+
 def probability_density(result: SkyScanResult, policy: ContourCalibration = WILKS,
-                        smooth_deg: float | None = None) -> MultiOrderMap:
-    """Probability density [sr⁻¹] per scanned pixel (Σ density × area = 1) of a scan under a contour
-    policy, optionally smoothed with a Gaussian of σ = ``smooth_deg`` [deg] (module docstring)."""
+                        smooth_deg: float | None = None, interpolate_orders: int = 0) -> MultiOrderMap:
+    """Probability density [sr⁻¹] per pixel (Σ density × area = 1) of a scan under a contour policy,
+    optionally smoothed with a Gaussian of σ = ``smooth_deg`` [deg] (module docstring). Unsmoothed, the
+    finest scanned pixels can be split ``interpolate_orders`` orders further with interpolated -lnL
+    (:func:`interpolated_tiling`), so that credible regions smaller than a few scanned pixels follow the
+    contour instead of whole pixels."""
     tiling = llh_tiling(result)
+    if not smooth_deg:
+        tiling = interpolated_tiling(tiling, interpolate_orders)
     wilks = policy is WILKS
     density = np.exp(-0.5 * two_delta_llh(tiling)) if wilks else _calibrated_density(tiling, policy)
     if smooth_deg:

@@ -66,6 +66,9 @@ class RecoInterface(ABC):
     #: pixel variations per task message (vectorised recos want larger batches)
     default_batch_size: ClassVar[int] = 8
     options_model: ClassVar[type[RecoOptions]] = RecoOptions
+    #: contour calibration (a shipped name, ``postprocess/calibrations/``) measured for this reco and
+    #: used by default for contours and alert products; None: Wilks, with a warning
+    default_calibration: ClassVar[str | None] = None
 
     def __init__(self, event: Event, options: Mapping[str, Any] | None = None) -> None:
         self.event = event

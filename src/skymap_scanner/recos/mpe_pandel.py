@@ -69,6 +69,8 @@ class MpePandel(RecoInterface):
     add_fallback_position = True
     default_batch_size = 64
     options_model = MpePandelOptions
+    #: measured on 108 simulated 100 TeV muons (docs/simulation.md)
+    default_calibration = "mpe_pandel_100TeV"
 
     def __init__(self, event: Event, options=None) -> None:
         super().__init__(event, options)

@@ -164,11 +164,12 @@ def json_safe(value: Any) -> Any:
 
 
 def write_manifest(manifest: dict[str, Any], output_dir: Path) -> Path:
-    """Write ``scan-manifest.json`` atomically (indent 4, as upstream)."""
+    """Write ``scan-manifest.json`` atomically (indent 4, as upstream), readable by all (0644)."""
     output_dir.mkdir(parents=True, exist_ok=True)
     path = output_dir / MANIFEST_NAME
     fd, tmp = tempfile.mkstemp(dir=output_dir, prefix=".tmp-manifest-")
     with os.fdopen(fd, "w") as f:
         json.dump(json_safe(manifest), f, indent=4, allow_nan=False)
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
     return path

@@ -4,10 +4,14 @@ The scan loop calls :meth:`Recorder.tick` after every batch of results; the reco
 due (each kind on its own interval) and writes it atomically. :meth:`Recorder.finish` builds the
 final ``SkyScanResult`` once and writes it, then the final manifest, and reports both. Without an
 output folder nothing is written to disk; without a reporter nothing is sent.
+
+Partial results go to ``<output_dir>/partial/`` (:data:`PARTIAL_DIR`), so the only result files in the
+output folder are the final ones; the partial folder is removed when the final result is written.
 """
 
 from __future__ import annotations
 
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +25,9 @@ from skymap_scanner.server.collector import Collector
 from skymap_scanner.server.errors import ScanKilledError
 from skymap_scanner.server.progress import Progress, write_manifest
 from skymap_scanner.server.reporting import RestReporter
+
+#: subfolder of the output folder for partial results while the scan runs
+PARTIAL_DIR = "partial"
 
 
 @dataclass(frozen=True)
@@ -105,7 +112,7 @@ class Recorder:
         if collector.results and self._due("result", self.intervals.result_s, force):
             result = build_result(collector.results, self.event, complete=False)
             if self.output_dir is not None:
-                write_result(result, self.event, self.output_dir)
+                write_result(result, self.event, self.output_dir / PARTIAL_DIR)
             if self.reporter is not None:
                 self.reporter.result(serialize_result(result), final=False)
 
@@ -129,6 +136,7 @@ class Recorder:
         json_path = npz_path = manifest_path = None
         if self.output_dir is not None:
             json_path, npz_path = write_result(result, self.event, self.output_dir)
+            shutil.rmtree(self.output_dir / PARTIAL_DIR, ignore_errors=True)
             manifest_path = write_manifest(manifest, self.output_dir)
         if self.reporter is not None:
             self.reporter.result(serialize_result(result), final=True)
