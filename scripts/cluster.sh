@@ -126,6 +126,9 @@ fi
 mkdir -p "$WORK/input"
 cp "$EVENT" "$WORK/input/"
 [ -z "$GEOMETRY" ] || cp "$GEOMETRY" "$WORK/input/"
+# the scan's secret (every broker message is authenticated with it, docs/brokers.md): made here and handed
+# to the server and the clients through the read-only input mount, never through the broker
+python3 -c 'import secrets; print(secrets.token_hex(32))' > "$WORK/input/scan-secret"
 chmod -R a+rX "$WORK/input"
 MOUNTS=(-v "$OUTPUT:/data" -v "$WORK/input:/input:ro")
 run_in_image() {
@@ -145,7 +148,7 @@ run_in_image() {
 
 # ---- server, then clients (they wait for the startup payload; the order does not matter) -----------------
 SERVER_ARGS=(server "/input/$(basename "$EVENT")" --broker "$BROKER" --scan-id "$SCAN_ID" --reco-algo "$RECO"
-             --nsides "$NSIDES" --output-dir /data)
+             --nsides "$NSIDES" --output-dir /data --scan-secret-file /input/scan-secret)
 [ -z "$GEOMETRY" ] || SERVER_ARGS+=(--geometry "/input/$(basename "$GEOMETRY")")
 start=$(date +%s)
 run_in_image server "$OUTPUT/logs/server.log" "${SERVER_ARGS[@]}" "${EXTRA[@]}"
@@ -153,7 +156,7 @@ server_pid=$LAST_PID
 client_pids=()
 for i in $(seq 1 "$CLIENTS"); do
   run_in_image "client-$i" "$OUTPUT/logs/client-$i.log" client --broker "$BROKER" --scan-id "$SCAN_ID" \
-    --name "client-$i"
+    --scan-secret-file /input/scan-secret --name "client-$i"
   client_pids+=("$LAST_PID")
 done
 log "$RUNNER: server + $CLIENTS client(s) started"
