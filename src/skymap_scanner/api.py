@@ -34,6 +34,7 @@ from skymap_scanner.server.plan import ScanPlan
 from skymap_scanner.server.progress import write_manifest
 from skymap_scanner.server.recorder import RecordIntervals
 from skymap_scanner.server.reporting import RestReporter
+from skymap_scanner.server.rounds import LoopSettings
 from skymap_scanner.server.scan import ScanOptions, ScanOutcome, run_scan
 from skymap_scanner.settings import Settings, SettingsError, load_settings
 from skymap_scanner.transport import create_server_transport
@@ -198,11 +199,11 @@ def scan(event: Event | str | Path, reco: str | None = None, nsides: str | None 
     own_reporter = reporter is None and bool(s.skydriver_address)
     if own_reporter:
         reporter = RestReporter(s.skydriver_address, scan_id, s.skydriver_auth, s.kill_switch_check_interval)
+    loop = LoopSettings(progression=s.nsides, batch_size=s.batch_size or plan.reco_cls.default_batch_size,
+                        idle_timeout_s=s.idle_timeout_s, shuffle_seed=s.shuffle_seed,
+                        progress_bar=sys.stderr.isatty() if s.progress is None else s.progress)
     options = ScanOptions(
-        progression=s.nsides, predictive_scanning_threshold=s.predictive_scanning_threshold,
-        refine_seed=s.refine_seed, batch_size=s.batch_size or plan.reco_cls.default_batch_size,
-        idle_timeout_s=s.idle_timeout_s, shuffle_seed=s.shuffle_seed,
-        progress_bar=sys.stderr.isatty() if s.progress is None else s.progress,
+        loop=loop, predictive_scanning_threshold=s.predictive_scanning_threshold, refine_seed=s.refine_seed,
         output_dir=s.output_dir, resume=s.resume,
         intervals=RecordIntervals(s.checkpoint_interval_s, s.progress_interval_s, s.result_interval_s),
     )

@@ -11,7 +11,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from skymap_scanner.pixels.choose import NSideProgression
 from skymap_scanner.server.collector import Collector
 from skymap_scanner.server.identity import scan_identity
 from skymap_scanner.server.plan import ScanPlan
@@ -26,15 +25,11 @@ LOGGER = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ScanOptions:
-    """The server's share of the settings."""
+    """The server's share of the settings: the loop's, and what decides the fits and the records."""
 
-    progression: NSideProgression
+    loop: LoopSettings
     predictive_scanning_threshold: float
     refine_seed: bool
-    batch_size: int
-    idle_timeout_s: float
-    shuffle_seed: int | None
-    progress_bar: bool
     output_dir: Path | None
     resume: bool
     intervals: RecordIntervals
@@ -55,11 +50,12 @@ class ScanOutcome:
 def run_scan(plan: ScanPlan, transport: ServerTransport, options: ScanOptions, scan_id: str,
              reporter: RestReporter | None = None) -> ScanOutcome:
     """Scan ``plan``'s event over ``transport`` (already open; the caller closes it)."""
-    identity = scan_identity(plan, options.progression, options.predictive_scanning_threshold, options.refine_seed)
-    progress = Progress(plan.event.metadata, options.progression, plan.n_variations, scan_id, plan.reco_algo)
+    progression = options.loop.progression
+    identity = scan_identity(plan, progression, options.predictive_scanning_threshold, options.refine_seed)
+    progress = Progress(plan.event.metadata, progression, plan.n_variations, scan_id, plan.reco_algo)
     recorder = Recorder(
         scan_id, identity, plan.event.metadata, progress, options.output_dir, options.intervals, reporter,
-        manifest_extra={"batch_size": options.batch_size, "reco_options": plan.reco_options,
+        manifest_extra={"batch_size": options.loop.batch_size, "reco_options": plan.reco_options,
                         "refine_seed": options.refine_seed, "event_source": plan.event.source,
                         "resent_after_resume": 0},
     )
@@ -67,10 +63,9 @@ def run_scan(plan: ScanPlan, transport: ServerTransport, options: ScanOptions, s
     if state is not None:
         LOGGER.warning("scan %s: resuming from %s (%d of %d variations already collected)", scan_id,
                        recorder.checkpoint_file, len(state.received), len(state.sent))
-    collector = Collector(plan.n_variations, options.progression.nsides, options.predictive_scanning_threshold)
+    collector = Collector(plan.n_variations, progression.nsides, options.predictive_scanning_threshold)
     loop = ScanLoop(plan, transport, scan_id,
-                    LoopSettings(options.progression, options.batch_size, options.idle_timeout_s,
-                                 options.shuffle_seed, options.progress_bar),
+                    options.loop,
                     collector, recorder)
     loop.run(state)
     progress.end = time.time()
