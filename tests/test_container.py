@@ -133,7 +133,7 @@ def test_version_labels_and_dummy_demo(image, tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     manifest = json.loads((out / "demo/scan-manifest.json").read_text())
     assert manifest["progress"]["tallies"]
-    assert "best fit: RA" in r.stdout
+    assert "Best fit: RA" in r.stdout  # the circular-style summary
     assert list((out / "demo").glob("*_8.npz"))
     assert list((out / "demo").glob("*.png")), sorted(p.name for p in (out / "demo").iterdir())
 
