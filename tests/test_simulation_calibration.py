@@ -19,7 +19,6 @@ from skymap_scanner.postprocess.calibration import (
     ContourCalibration,
     ContourPolicy,
     calibrate,
-    calibrated_result,
     chi2_2dof_quantile,
     contour_areas,
     coverage,
@@ -52,14 +51,6 @@ def test_an_overconfident_likelihood_undercovers_and_calibration_fixes_it():
     assert calibrate(values, "x4").levels["90%"] == pytest.approx(4 * 4.605, rel=0.1)
 
 
-def test_chi2_scale_maps_the_calibrated_levels_onto_wilks():
-    mapped = IC160427A.to_chi2_scale(np.array([0.0, 22.2, 64.2, 100.0]))
-    np.testing.assert_allclose(mapped[:3], [0.0, chi2_2dof_quantile(0.5), chi2_2dof_quantile(0.9)])
-    assert mapped[3] > mapped[2]
-    x = np.linspace(0, 10, 50)
-    assert np.all(np.diff(WILKS.to_chi2_scale(x)) > 0)
-
-
 def test_calibration_file_round_trip_and_validation(tmp_path: Path):
     cal = ContourCalibration({"50%": 3.0, "90%": 12.0}, "test", 40, {"energy_gev": 1e5})
     assert ContourCalibration.read(cal.write(tmp_path / "cal.json")) == cal
@@ -90,15 +81,6 @@ def test_calibrated_contours_are_larger_than_wilks_for_larger_levels():
     assert wilks["90%"] == pytest.approx(math.pi * (2.146 * 2.0) ** 2, rel=0.15)
     wider = contour_areas(result, ContourCalibration({"50%": 2 * 1.39, "90%": 2 * 4.61}, "x2"))
     assert wider["90%"] == pytest.approx(2 * wilks["90%"], rel=0.15)
-
-
-def test_calibrated_result_has_the_calibrated_contours_at_wilks_levels():
-    result = _gaussian_result(sigma_deg=2.0)
-    wider = ContourCalibration({"50%": 3.0, "90%": 12.0}, "test")
-    mapped = calibrated_result(result, wider)
-    assert mapped.best_dir == result.best_dir
-    for name, area in contour_areas(mapped, WILKS).items():
-        assert area == pytest.approx(contour_areas(result, wider)[name], rel=0.05)  # map interpolated before/after
 
 
 def test_plots_use_the_calibration(tmp_path: Path):

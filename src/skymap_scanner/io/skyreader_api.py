@@ -27,8 +27,7 @@ def _import_skyreader() -> None:
 _import_skyreader()
 
 from skyreader import EventMetadata, SkyScanResult  # noqa: E402
-from skyreader.plot import SkyScanPlotter  # noqa: E402
 from skyreader.utils.areas import get_contour_areas  # noqa: E402
 from skyreader.utils.handle_map_data import extract_map  # noqa: E402
 
-__all__ = ["EventMetadata", "SkyScanPlotter", "SkyScanResult", "extract_map", "get_contour_areas"]
+__all__ = ["EventMetadata", "SkyScanResult", "extract_map", "get_contour_areas"]

@@ -8,10 +8,8 @@ calibrated the levels on re-simulations of one event (IC160427A: 22.2 / 64.2, do
 
 Here a calibration is the empirical q-quantiles of 2ΔLLH at the true direction over simulated events
 (``benchmarks/physics.py`` measures them, ``docs/simulation.md`` describes the procedure). Its levels
-replace Wilks' for contours and areas (:func:`contour_areas`), and :meth:`ContourCalibration.to_chi2_scale`
-maps a 2ΔLLH map onto the χ²₂ scale (piecewise linear through the calibrated points, as the public
-``millipede_parser`` tool does for 22.2 / 64.2 [S15]) so that probability maps p ∝ exp(-mapped / 2)
-get calibrated 50/90 % regions.
+replace Wilks' for contours and areas (:func:`contour_areas`); probability maps with the calibrated
+regions are built in ``postprocess/probability.py``.
 """
 
 from __future__ import annotations
@@ -55,15 +53,6 @@ class ContourCalibration:
         values = [self.levels[k] for k in CONTAINMENTS]
         if not (all(math.isfinite(v) for v in values) and 0 < values[0] < values[1]):
             raise ValueError(f"calibration levels must satisfy 0 < 50% < 90%, got {self.levels}")
-
-    def to_chi2_scale(self, two_delta_llh: np.ndarray) -> np.ndarray:
-        """Map 2ΔLLH onto the χ²₂ scale: piecewise linear through (0, 0) and (L_q, χ²₂ quantile of q),
-        continued with the last slope beyond the largest level."""
-        x = np.concatenate([[0.0], [self.levels[k] for k in CONTAINMENTS]])
-        y = np.concatenate([[0.0], [chi2_2dof_quantile(q) for q in CONTAINMENTS.values()]])
-        v = np.asarray(two_delta_llh, np.float64)
-        slope = (y[-1] - y[-2]) / (x[-1] - x[-2])
-        return np.where(v <= x[-1], np.interp(v, x, y), y[-1] + (v - x[-1]) * slope)
 
     def write(self, path: str | Path) -> Path:
         path = Path(path)
@@ -126,19 +115,6 @@ def contour_areas(result: SkyScanResult, calibration: ContourCalibration = WILKS
     contours = meander.spherical_contours(points, values, levels)
     areas = get_contour_areas(contours, grid_ra[0])
     return {name: float(a) for name, a in zip(names, areas, strict=False)}
-
-
-def calibrated_result(result: SkyScanResult, calibration: ContourCalibration) -> SkyScanResult:
-    """A copy of ``result`` whose llh values are mapped onto the χ²₂ scale (:meth:`ContourCalibration.to_chi2_scale`
-    of 2ΔLLH), so that skyreader's Wilks contours (1.39 / 4.61) of the copy are ``calibration``'s 50 % / 90 %
-    contours of the original. The best fit and the pixel order are unchanged; only ``llh`` differs."""
-    minimum = min(float(np.nanmin(a["llh"])) for a in result.result.values() if len(a))
-    mapped = {}
-    for key, rows in result.result.items():
-        rows = rows.copy()  # keeps the dtype and its metadata
-        rows["llh"] = minimum + 0.5 * calibration.to_chi2_scale(2.0 * (rows["llh"] - minimum))
-        mapped[key] = rows
-    return SkyScanResult(mapped)
 
 
 def load_calibration(name_or_path: str | Path) -> ContourCalibration:

@@ -18,8 +18,8 @@ The density follows the contour policy (a :class:`~skymap_scanner.postprocess.ca
   of the ranking, and the cumulative probability is C(A) = 1 - exp(-a A) piecewise, with rates a_k
   chosen so that C(A(L_50)) = 0.5 and C(A(L_90)) = 0.9 (the rate of the last band continues beyond
   L_90). For a Gaussian likelihood with Wilks levels this is exp(-ΔLLH) again (A ∝ 2ΔLLH). Mapping
-  2ΔLLH piecewise linearly onto the χ²₂ scale (:meth:`ContourCalibration.to_chi2_scale`) and taking
-  exp(-q/2) does *not* have this property: for the dummy likelihood and ``mpe_pandel_100TeV`` its
+  2ΔLLH piecewise linearly onto the χ²₂ scale (as a public tool does for the 22.2 / 64.2 levels) and
+  taking exp(-q/2) does *not* have this property: for the dummy likelihood and ``mpe_pandel_100TeV`` its
   50 % region would hold 35 %, because the area per unit q changes where the slope changes.
 
 Optional smoothing (``smooth_deg``) convolves the density with a Gaussian of that σ on the sphere
