@@ -51,11 +51,6 @@ def build_result(nsides_dict: NSidesDict, meta: EventMetadata, complete: bool) -
     return SkyScanResult(out)
 
 
-def result_paths(meta: EventMetadata, nsides: list[int], output_dir: Path) -> tuple[Path, Path]:
-    stem = f"{meta}_{'_'.join(str(n) for n in sorted(nsides))}"
-    return output_dir / f"{stem}.json", output_dir / f"{stem}.npz"
-
-
 def write_result(result: SkyScanResult, meta: EventMetadata, output_dir: Path) -> tuple[Path, Path]:
     """Write ``<event>_<nsides>.json`` and ``.npz`` atomically; returns their paths."""
     output_dir.mkdir(parents=True, exist_ok=True)
