@@ -1,10 +1,10 @@
 """Physics benchmark: angular error and contour coverage of full scans of simulated muon tracks.
 
 Usage:
-  python benchmarks/physics.py [--events 36] [--energy 1e5] [--reco mpe_pandel] [--reco-option KEY=VALUE ...]
-      [--nsides "8:0 64:12 512:24"] [--workers 2] [--seed 1] [--starting] [--calibration FILE]
-      [--interaction muon|cascade|nc|starting|tau] [--write-calibration FILE] [--i3 FILE [--max-i3-events N]]
-      [--output FILE.json]
+  python benchmarks/physics.py [--events 36] [--energy 1e5 | --energies 1e4 1e5 1e6 1e7] [--log FILE.jsonl]
+      [--reco mpe_pandel] [--reco-option KEY=VALUE ...] [--nsides "8:0 64:12 512:24"] [--workers 2]
+      [--seed 1] [--starting] [--calibration FILE] [--interaction muon|cascade|nc|starting|tau]
+      [--write-calibration FILE] [--i3 FILE [--max-i3-events N]] [--output FILE.json]
 
 Each event (simulated with ``skymap_scanner.simulation``, random direction, or read from an IceCube
 ``.i3`` simulation file with ``--i3``) is scanned like a real alert (embedded workers, the nside
@@ -33,6 +33,7 @@ import dataclasses
 import json
 import logging
 import math
+import resource
 import sys
 import tempfile
 import time
@@ -85,6 +86,10 @@ class EventOutcome:
     charge_pe: float
     hit_doms: int
     areas_wilks_deg2: dict[str, float]
+    #: credible areas under the contour policy in effect (the reco's default calibration unless --calibration)
+    areas_policy_deg2: dict[str, float]
+    #: peak RSS so far of this process and of its finished children (the scan's workers) [MB]
+    peak_rss_mb: float
     #: the truth lies in the 90 % credible region of the probability map under the policy
     in_map90: bool
 
@@ -156,15 +161,22 @@ def evaluate(event: Event, args: argparse.Namespace, output_dir: Path) -> tuple[
     llh_truth = llh_at_truth(plan, results, (mu.zenith, mu.azimuth), ra_t, dec_t)
     error = math.degrees(float(angular_distance(ra_t, dec_t, ra_b, dec_b)))
     areas = contour_areas(outcome.skyscan, WILKS) if len(outcome.skyscan.nsides) >= 2 else {}
+    policy = policy_of(args)
+    areas_policy = contour_areas(outcome.skyscan, policy.calibration) if len(outcome.skyscan.nsides) >= 2 else {}
     return EventOutcome(
         name=str(event.metadata), truth_ra_deg=math.degrees(ra_t), truth_dec_deg=math.degrees(dec_t),
         best_ra_deg=math.degrees(ra_b), best_dec_deg=math.degrees(dec_b), error_deg=error,
         two_dllh_truth=2.0 * (llh_truth - llh_best),
         two_dllh_truth_map=2.0 * (map_llh_at(results, ra_t, dec_t) - llh_best),
         n_pixels=results.n_pixels(), scan_s=seconds, charge_pe=float(event.pulses.charge.sum()),
-        hit_doms=event.pulses.n_channels, areas_wilks_deg2=areas,
-        in_map90=in_credible_region(outcome.skyscan, policy_of(args), ra_t, dec_t),
+        hit_doms=event.pulses.n_channels, areas_wilks_deg2=areas, areas_policy_deg2=areas_policy,
+        peak_rss_mb=peak_rss_mb(), in_map90=in_credible_region(outcome.skyscan, policy, ra_t, dec_t),
     ), outcome.skyscan
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory [MB] of this process and of its largest finished child (Linux: ru_maxrss in kB)."""
+    return max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
 
 
 def events(args: argparse.Namespace) -> Iterator[Event]:
@@ -197,6 +209,8 @@ def summarize(outcomes: list[EventOutcome], results: list[Any], args: argparse.N
         "coverage50_map": wilks_map["50%"], "coverage90_map": wilks_map["90%"],
         "median_two_dllh_truth": _quantile(finite, 0.5),
         "n_truth_better_than_scan": int(np.sum(finite < 0)), "n_truth_fit_failed": int(np.sum(~np.isfinite(exact))),
+        "median_area90_policy_deg2": _quantile(np.array([o.areas_policy_deg2.get("90%", np.nan) for o in outcomes
+                                                         if o.areas_policy_deg2]), 0.5),
         "median_area90_wilks_deg2": _quantile(np.array([o.areas_wilks_deg2.get("90%", np.nan) for o in outcomes
                                                         if o.areas_wilks_deg2]), 0.5),
         "settings": {"energy_gev": args.energy, "reco": args.reco, "reco_options": dict(args.reco_option),
@@ -212,7 +226,7 @@ def summarize(outcomes: list[EventOutcome], results: list[Any], args: argparse.N
         cv = cross_validated_coverage(finite)
         summary["calibrated"] = {"levels": cal.levels, "coverage50": cv["50%"], "coverage90": cv["90%"],
                                  "median_area90_deg2": _quantile(np.array([contour_areas(r, cal)["90%"]
-                                                                           for r in results]), 0.5)}
+                                                                           for r in results if r is not None]), 0.5)}
     if args.calibration:
         external = ContourCalibration.read(args.calibration)
         cov = coverage(finite, external)
@@ -256,6 +270,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--events", type=int, default=36, help="simulated events (default 36)")
     p.add_argument("--energy", type=float, default=1e5, help="muon energy [GeV] (default 1e5)")
+    p.add_argument("--energies", type=float, nargs="+",
+                   help="several energies [GeV], one summary each (overrides --energy)")
+    p.add_argument("--log", type=Path,
+                   help="append each event's outcome to this JSON-lines file and skip events already in it "
+                        "(an interrupted run resumes; runs accumulate)")
     p.add_argument("--reco", default="mpe_pandel", help="reco algorithm (default mpe_pandel)")
     p.add_argument("--reco-option", type=_reco_option, action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--nsides", default="8:0 64:12 512:24", help='nside progression (default "8:0 64:12 512:24")')
@@ -277,27 +296,79 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> dict[str, Any]:
-    args = parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+def _log_key(args: argparse.Namespace) -> dict[str, Any]:
+    return {"energy_gev": args.energy, "reco": args.reco, "reco_options": dict(args.reco_option),
+            "nsides": args.nsides, "refine_seed": args.refine_seed, "seed": args.seed, "starting": args.starting,
+            "interaction": args.interaction, "i3": args.i3}
+
+
+def _logged(path: Path | None, key: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Outcomes already in the JSON-lines log ``path`` for these settings, by event name."""
+    if path is None or not path.exists():
+        return {}
+    rows = (json.loads(line) for line in path.read_text().splitlines() if line.strip())
+    return {row["outcome"]["name"]: row["outcome"] for row in rows if row["settings"] == key}
+
+
+def run_energy(args: argparse.Namespace) -> dict[str, Any]:
+    """Scan the events of one configuration (``args.energy``); print and return its summary."""
+    key = _log_key(args)
+    done = _logged(args.log, key)
     outcomes, results = [], []
     with tempfile.TemporaryDirectory() as tmp:
         root = args.keep or Path(tmp)
         for event in events(args):
+            if str(event.metadata) in done:
+                outcomes.append(EventOutcome(**done[str(event.metadata)]))
+                results.append(None)
+                continue
             outcome, result = evaluate(event, args, root / str(event.metadata))
             outcomes.append(outcome)
             results.append(result)
+            if args.log:
+                with args.log.open("a") as f:
+                    f.write(json.dumps({"settings": key, "outcome": dataclasses.asdict(outcome)}) + "\n")
             print(f"[{len(outcomes)}] {outcome.name}: error {outcome.error_deg:.3f}°, 2ΔLLH(truth) "
-                  f"{outcome.two_dllh_truth:.2f}, {outcome.scan_s:.0f} s", file=sys.stderr, flush=True)
+                  f"{outcome.two_dllh_truth:.2f}, {outcome.scan_s:.0f} s, peak RSS {outcome.peak_rss_mb:.0f} MB",
+                  file=sys.stderr, flush=True)
     summary = summarize(outcomes, results, args)
+    print(f"\n== {args.energy:g} GeV ==")
     print_table(summary, outcomes)
+    return {**summary, "events": [dataclasses.asdict(o) for o in outcomes]}
+
+
+def print_energy_table(summaries: list[dict[str, Any]]) -> None:
+    """One line per energy: errors, Wilks and calibrated coverage, area, time, memory."""
+    print(f"\n{'energy GeV':>10} {'n':>4} {'median°':>8} {'68%°':>7} {'Wilks 50/90':>12} {'calib 50/90':>12} "
+          f"{'A90 deg²':>9} {'s/scan':>7} {'peak MB':>8}")
+    for s in summaries:
+        ev = s["events"]
+        cal = s.get("calibrated", {})
+        seconds = _quantile(np.array([e["scan_s"] for e in ev]), 0.5)
+        print(f"{s['settings']['energy_gev']:>10.3g} {s['n_events']:>4} {s['median_error_deg']:>8.3f} "
+              f"{s['error68_deg']:>7.3f} {s['coverage50']:>5.2f}/{s['coverage90']:<6.2f} "
+              f"{cal.get('coverage50', math.nan):>5.2f}/{cal.get('coverage90', math.nan):<6.2f} "
+              f"{cal.get('median_area90_deg2', math.nan):>9.2f} {seconds:>7.1f} "
+              f"{max(e['peak_rss_mb'] for e in ev):>8.0f}")
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    summaries = []
+    for energy in args.energies or [args.energy]:
+        args.energy = energy
+        summaries.append(run_energy(args))
+    if len(summaries) > 1:
+        print_energy_table(summaries)
+    summary = summaries[-1]
     if args.write_calibration and "calibrated" in summary:
         cal = ContourCalibration(summary["calibrated"]["levels"], f"benchmarks/physics.py, {args.reco}",
                                  summary["n_events"], summary["settings"])
         print(f"calibration: {cal.write(args.write_calibration)}")
     if args.output:
-        args.output.write_text(json.dumps({**summary, "events": [dataclasses.asdict(o) for o in outcomes]},
-                                          indent=2))
+        record = summary if len(summaries) == 1 else {"energies": summaries}
+        args.output.write_text(json.dumps(record, indent=2))
     return summary
 
 
