@@ -21,7 +21,7 @@ from typing import Any
 
 from skymap_scanner.event.model import Event, EventMetadata
 from skymap_scanner.io.events import load_event
-from skymap_scanner.io.results import write_result
+from skymap_scanner.io.results import prepare_output_dir, write_result
 from skymap_scanner.io.skyreader_api import SkyScanResult
 from skymap_scanner.pixels.types import NSidesDict
 from skymap_scanner.postprocess.calibration import ContourPolicy, choose_policy
@@ -191,6 +191,11 @@ def scan(event: Event | str | Path, reco: str | None = None, nsides: str | None 
     s = load_settings(**{**base, **given})
     if not isinstance(event, Event):
         event = load_event(event)
+    if s.output_dir is not None:
+        try:
+            prepare_output_dir(Path(s.output_dir))
+        except OSError as e:
+            raise SettingsError(str(e)) from None
     plan = ScanPlan.build(event, s.reco_algo, s.reco_options, first_nside=s.nsides.nsides[0],
                           refine_seed=s.refine_seed, pointing_radius_deg=s.pointing_radius_deg)
     policy = _policy(s.contours, s.reco_algo, plan.reco_cls.default_calibration)

@@ -1,7 +1,8 @@
 """``skymap-scanner``: thin command-line layer over the library.
 
-Errors the user can fix (bad flags, unreadable files, unknown algorithm) end in one line on stderr
-and exit code 2 (usage) or 1 (everything else).
+Errors the user can fix (bad flags, unreadable files, unknown algorithm) end in one line on stderr.
+Exit codes: 0 complete, 1 error, 2 usage, 3 scan completed with failed pixels (a warning names them),
+130 interrupted (Ctrl-C; the scan resumes when the same command is run again).
 """
 
 from __future__ import annotations
@@ -19,6 +20,12 @@ from skymap_scanner.event.model import EventError
 from skymap_scanner.settings import CLI_OUTPUT_DIR, Settings, SettingsError, load_settings
 
 LOGGER = logging.getLogger("skymap_scanner")
+#: exit codes besides 0 (complete), 1 (error) and 2 (usage)
+EXIT_FAILED_PIXELS = 3
+EXIT_INTERRUPTED = 130
+#: optional dependencies by the module a command imports, and the extra that installs them
+_EXTRAS = {"jsonschema": "astro", "referencing": "astro", "ligo": "astro", "aio_pika": "broker", "nats": "broker",
+           "numba_cuda": "gpu"}
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -124,6 +131,10 @@ def _run_scan(event: Any, reco_algo: str | None, nsides: str | None, output_dir:
         raise click.UsageError(str(e)) from None
     except (ScanError, TransportError, CheckpointError, ReportError) as e:
         raise click.ClickException(str(e)) from None
+    except KeyboardInterrupt as e:
+        click.echo(f"{str(e) or 'interrupted'}\nre-run the same command (same settings and --output-dir {out}) "
+                   "to resume", err=True)
+        raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
     if result.resumed_variations:
         click.echo(f"resumed scan {result.scan_id} from its checkpoint in {out}: "
                    f"{result.resumed_variations} variation(s) were not fitted again "
@@ -136,6 +147,12 @@ def _run_scan(event: Any, reco_algo: str | None, nsides: str | None, output_dir:
         raise click.ClickException(f"GCN notice: {e}") from None
     plots = result.plot(out) if s.plot else []
     _print_summary(result, {**result.files, **products, **{f"plot ({p.stem.rsplit('_', 1)[-1]})": p for p in plots}})
+    if result.failed_pixels:
+        failed = sorted(result.failed_pixels, key=lambda f: (f.nside, f.pixel_id))
+        listed = ", ".join(f"{f.nside}:{f.pixel_id}" for f in failed[:20]) + (" …" if len(failed) > 20 else "")
+        click.echo(f"warning: {len(failed)} pixel(s) failed in every variation and are missing from the result "
+                   f"(nside:pixel {listed}; reasons in {result.files.get('manifest', 'the manifest')})", err=True)
+        raise click.exceptions.Exit(EXIT_FAILED_PIXELS)
 
 
 def _print_summary(result: Any, files: dict[str, Path]) -> None:
@@ -305,6 +322,9 @@ def client(broker: str | None, scan_id: str | None, task_time_limit: float | Non
     try:
         key = s.scan_key(server=False)
         stats = asyncio.run(serve_scan(create_client_session(s.broker_config(), s.scan_id, key), options))
+    except KeyboardInterrupt:
+        click.echo(f"client {options.name}: interrupted; the broker re-delivers its unfinished task", err=True)
+        raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
     except Exception as e:  # noqa: BLE001 - a worker ends with one line and exit code 1
         LOGGER.debug("client failed", exc_info=True)
         raise click.ClickException(f"scan {s.scan_id}: {type(e).__name__}: {e}") from None
@@ -451,4 +471,12 @@ def _join_nsides(argv: list[str]) -> list[str]:
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     args = _join_nsides(sys.argv[1:] if argv is None else list(argv))
-    cli.main(args=args, prog_name="skymap-scanner")
+    try:
+        cli.main(args=args, prog_name="skymap-scanner")
+    except ModuleNotFoundError as e:
+        if not e.name or e.name.startswith("skymap_scanner"):
+            raise
+        top = e.name.split(".")[0]
+        extra = f"pip install 'skymap-scanner[{_EXTRAS[top]}]'" if top in _EXTRAS else f"pip install {top}"
+        click.echo(f"Error: this needs the optional module {e.name}, which is not installed: {extra}", err=True)
+        sys.exit(1)

@@ -24,6 +24,23 @@ RESULT_VERSION = 1
 COLUMNS = ("index", "llh", "E_in", "E_tot", "X", "Y", "Z", "T")
 
 
+def prepare_output_dir(path: Path) -> Path:
+    """Create ``path`` (with parents) and prove it is a folder we can write in, before a scan starts;
+    raises ``NotADirectoryError`` or ``PermissionError`` naming it."""
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(f"output folder {path}: exists and is not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".tmp-write-check-")
+        os.close(fd)
+        os.unlink(probe)
+    except (FileExistsError, NotADirectoryError):
+        raise NotADirectoryError(f"output folder {path}: a part of the path is not a folder") from None
+    except OSError as e:
+        raise PermissionError(f"output folder {path}: cannot write there ({e.strerror or e})") from None
+    return path
+
+
 def sky_metadata(meta: EventMetadata) -> SkyEventMetadata:
     return SkyEventMetadata(meta.run_id, meta.event_id, meta.event_type, meta.mjd, meta.is_real_event)
 

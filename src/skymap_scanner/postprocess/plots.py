@@ -43,7 +43,7 @@ from skymap_scanner.postprocess.probability import (
     credible_region,
     probability_density,
 )
-from skymap_scanner.postprocess.products import INTERPOLATE_ORDERS, product_stem, unique_path
+from skymap_scanner.postprocess.products import INTERPOLATE_ORDERS, product_stem, write_new_file
 from skymap_scanner.sky import angular_distance
 
 #: default resolution [dots per inch] of PNG files
@@ -194,7 +194,6 @@ def make_plots(result: SkyScanResult, output_dir: str | Path, policy: ContourPol
                "zoom": zoom_figure(result, density, policy, markers, center, radius, smooth_deg)}
     files = []
     for kind, fig in figures.items():
-        path = unique_path(output_dir / f"{stem}_{kind}.{fmt}")
-        fig.savefig(path, dpi=dpi, format=fmt, bbox_inches="tight", pad_inches=0.1)
-        files.append(path)
+        files.append(write_new_file(output_dir / f"{stem}_{kind}.{fmt}", lambda tmp, fig=fig: fig.savefig(
+            tmp, dpi=dpi, format=fmt, bbox_inches="tight", pad_inches=0.1)))
     return files, {f"{round(100 * q)}%": credible_area_deg2(density, q) for q in (0.5, 0.9)}

@@ -20,6 +20,9 @@ References
 from __future__ import annotations
 
 import json
+import os
+import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -41,15 +44,32 @@ INTERPOLATE_ORDERS = 3
 
 
 def unique_path(path: Path) -> Path:
-    """``path``, or ``name-1.ext``, ``name-2.ext`` … when it exists (nothing is overwritten)."""
-    if not path.exists():
+    """``path``, or ``name-1.ext``, ``name-2.ext`` … when a file or link of that name exists (nothing is
+    overwritten; a dangling symbolic link counts as existing)."""
+    if not os.path.lexists(path):
         return path
     suffixes = "".join(path.suffixes)
     stem = path.name[: len(path.name) - len(suffixes)] if suffixes else path.name
     n = 1
-    while (candidate := path.with_name(f"{stem}-{n}{suffixes}")).exists():
+    while os.path.lexists(candidate := path.with_name(f"{stem}-{n}{suffixes}")):
         n += 1
     return candidate
+
+
+def write_new_file(path: Path, write: Callable[[Path], object]) -> Path:
+    """Write a new file at :func:`unique_path` of ``path`` with ``write(temporary path)``, then rename it
+    into place (mode 0644): never through a symbolic link, never over an existing file."""
+    target = unique_path(path)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=f".{target.name}")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
 
 
 def product_stem(run_id: int, event_id: int, event_type: str, policy_name: str) -> str:
@@ -101,9 +121,11 @@ class AlertProducts:
     def validate(self, gcn_schema: str | Path) -> None:
         """Validate the notice against ``gcn_schema`` (:func:`~.gcn_notice.validate_notice`); raises
         :class:`NoticeError` naming the failing field."""
-        import jsonschema
-        import referencing.exceptions
-
+        try:
+            import jsonschema
+            import referencing.exceptions
+        except ImportError:
+            raise NoticeError("validating GCN notices needs jsonschema: pip install 'skymap-scanner[astro]'") from None
         try:
             validate_notice(self.notice, gcn_schema)
         except jsonschema.ValidationError as e:
@@ -123,14 +145,12 @@ class AlertProducts:
         s = self.summary
         stem = product_stem(s.run_id, s.event_id, s.event_type, s.policy_name)
         table = multiorder_table(self.density, self.summary, self.alert_stream)
-        files = {"map": write_multiorder_fits(table, unique_path(folder / f"{stem}.multiorder.fits"))}
-        files["notice"] = unique_path(folder / f"{stem}.notice.json")
-        files["notice"].write_text(json.dumps(self.notice, indent=2) + "\n")
-        files["circular"] = unique_path(folder / f"{stem}.circular.txt")
-        files["circular"].write_text(self.circular + "\n")
-        for path in files.values():
-            path.chmod(0o644)
-        return files
+        notice = json.dumps(self.notice, indent=2) + "\n"
+        return {"map": write_new_file(folder / f"{stem}.multiorder.fits",
+                                      lambda tmp: write_multiorder_fits(table, tmp)),
+                "notice": write_new_file(folder / f"{stem}.notice.json", lambda tmp: tmp.write_text(notice)),
+                "circular": write_new_file(folder / f"{stem}.circular.txt",
+                                           lambda tmp: tmp.write_text(self.circular + "\n"))}
 
 
 def alert_products(result: SkyScanResult, policy: ContourPolicy, smooth_deg: float | None = None,

@@ -116,15 +116,19 @@ class Recorder:
             if self.reporter is not None:
                 self.reporter.result(serialize_result(result), final=False)
 
+    def save_state(self, collector: Collector) -> str:
+        """Checkpoint and manifest now (a scan that stops early); says where the state went."""
+        self._checkpoint(collector)
+        if self.output_dir is not None:
+            write_manifest(self.manifest(collector), self.output_dir)
+        path = self.checkpoint_file
+        return f"state saved to {path}" if path is not None and path.exists() else "no checkpoint kept"
+
     def check_kill_switch(self, collector: Collector) -> None:
         """Raise :class:`ScanKilledError` (state saved) when the kill switch says so."""
         if self.reporter is None or not self.reporter.kill_requested():
             return
-        self._checkpoint(collector)
-        if self.output_dir is not None:
-            write_manifest(self.manifest(collector), self.output_dir)
-        where = f"state saved to {self.checkpoint_file}" if self.checkpoint_file else "nothing saved"
-        raise ScanKilledError(f"scan {self.scan_id}: stopped by the kill switch; {where}")
+        raise ScanKilledError(f"scan {self.scan_id}: stopped by the kill switch; {self.save_state(collector)}")
 
     # -- at the end --------------------------------------------------------------------------
     def finish(self, collector: Collector) -> FinalRecord:

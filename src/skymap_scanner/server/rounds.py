@@ -19,7 +19,7 @@ from skymap_scanner.pixels.choose import NSideProgression, choose_pixels
 from skymap_scanner.pixels.types import PixelVariation, SentPixelVariation
 from skymap_scanner.server.checkpoint import ScanState
 from skymap_scanner.server.collector import Collector
-from skymap_scanner.server.errors import ScanError, ScanTimeoutError
+from skymap_scanner.server.errors import ScanError, ScanInterruptedError, ScanTimeoutError
 from skymap_scanner.server.plan import ScanPlan
 from skymap_scanner.server.recorder import Recorder
 from skymap_scanner.transport.base import ServerTransport
@@ -158,6 +158,11 @@ class ScanLoop:
                              desc=f"scan {self.scan_id}", dynamic_ncols=True)
         try:
             self._rounds(None if state is None else self._replay(state))
+        except KeyboardInterrupt:
+            where = self.recorder.save_state(self.collector)
+            raise ScanInterruptedError(
+                f"scan {self.scan_id}: interrupted with {len(self.collector.log)} of {len(self.collector.sent)} "
+                f"sent variation(s) collected; {where}") from None
         finally:
             if self._bar is not None:
                 self._bar.close()
