@@ -4,7 +4,7 @@ Usage:
   python benchmarks/physics.py [--events 36] [--energy 1e5 | --energies 1e4 1e5 1e6 1e7] [--log FILE.jsonl]
       [--reco mpe_pandel] [--reco-option KEY=VALUE ...] [--nsides "8:0 64:12 512:24"] [--workers 2]
       [--seed 1] [--starting] [--calibration FILE] [--interaction muon|cascade|nc|starting|tau]
-      [--write-calibration FILE] [--i3 FILE [--max-i3-events N]] [--output FILE.json]
+      [--write-calibration FILE] [--i3 FILE [--max-i3-events N]] [--light] [--output FILE.json]
 
 Each event (simulated with ``skymap_scanner.simulation``, random direction, or read from an IceCube
 ``.i3`` simulation file with ``--i3``) is scanned like a real alert (embedded workers, the nside
@@ -43,13 +43,16 @@ from typing import Any
 
 import numpy as np
 
-from skymap_scanner.api import ScanResult
+from skymap_scanner.api import ScanResult, event_charge_pe
 from skymap_scanner.api import scan as run_scan
 from skymap_scanner.event.model import Event
 from skymap_scanner.pixels.choose import NSideProgression, pixel_of_radec, radec_of_pixels
 from skymap_scanner.pixels.types import NSidesDict
 from skymap_scanner.postprocess.calibration import (
+    CONTAINMENTS,
     WILKS,
+    Calibration,
+    ChargeCalibration,
     ContourCalibration,
     ContourPolicy,
     calibrate,
@@ -57,6 +60,7 @@ from skymap_scanner.postprocess.calibration import (
     contour_areas,
     coverage,
     cross_validated_coverage,
+    load_calibration,
 )
 from skymap_scanner.postprocess.probability import credible_region, probability_density
 from skymap_scanner.postprocess.products import INTERPOLATE_ORDERS
@@ -90,8 +94,8 @@ class EventOutcome:
     areas_policy_deg2: dict[str, float]
     #: peak RSS so far of this process and of its finished children (the scan's workers) [MB]
     peak_rss_mb: float
-    #: the truth lies in the 90 % credible region of the probability map under the policy
-    in_map90: bool
+    #: the truth lies in the 90 % credible region of the probability map under the policy (None: --light)
+    in_map90: bool | None
 
 
 def best_pixel(results: NSidesDict) -> tuple[float, float, float]:
@@ -147,9 +151,9 @@ def in_credible_region(result: Any, policy: ContourPolicy, ra: float, dec: float
     return bool(credible_region(density, containment)[density.locate(np.array([ra]), np.array([dec]))][0])
 
 
-def policy_of(args: argparse.Namespace) -> ContourPolicy:
-    """``--calibration``, else the reco's default calibration, else Wilks."""
-    return choose_policy(args.calibration, args.reco, get_reco_class(args.reco).default_calibration)
+def policy_of(args: argparse.Namespace, charge_pe: float) -> ContourPolicy:
+    """``--calibration``, else the reco's default calibration, else Wilks (at the event's charge [PE])."""
+    return choose_policy(args.calibration, args.reco, get_reco_class(args.reco).default_calibration, charge_pe)
 
 
 def evaluate(event: Event, args: argparse.Namespace, output_dir: Path) -> tuple[EventOutcome, Any]:
@@ -160,17 +164,19 @@ def evaluate(event: Event, args: argparse.Namespace, output_dir: Path) -> tuple[
     ra_b, dec_b, llh_best = best_pixel(results)
     llh_truth = llh_at_truth(plan, results, (mu.zenith, mu.azimuth), ra_t, dec_t)
     error = math.degrees(float(angular_distance(ra_t, dec_t, ra_b, dec_b)))
-    areas = contour_areas(outcome.skyscan, WILKS) if len(outcome.skyscan.nsides) >= 2 else {}
-    policy = policy_of(args)
-    areas_policy = contour_areas(outcome.skyscan, policy.calibration) if len(outcome.skyscan.nsides) >= 2 else {}
+    products = not args.light and len(outcome.skyscan.nsides) >= 2
+    policy = policy_of(args, event_charge_pe(event))
+    areas = contour_areas(outcome.skyscan, WILKS) if products else {}
+    areas_policy = contour_areas(outcome.skyscan, policy.calibration) if products else {}
     return EventOutcome(
         name=str(event.metadata), truth_ra_deg=math.degrees(ra_t), truth_dec_deg=math.degrees(dec_t),
         best_ra_deg=math.degrees(ra_b), best_dec_deg=math.degrees(dec_b), error_deg=error,
         two_dllh_truth=2.0 * (llh_truth - llh_best),
         two_dllh_truth_map=2.0 * (map_llh_at(results, ra_t, dec_t) - llh_best),
-        n_pixels=results.n_pixels(), scan_s=seconds, charge_pe=float(event.pulses.charge.sum()),
+        n_pixels=results.n_pixels(), scan_s=seconds, charge_pe=event_charge_pe(event),
         hit_doms=event.pulses.n_channels, areas_wilks_deg2=areas, areas_policy_deg2=areas_policy,
-        peak_rss_mb=peak_rss_mb(), in_map90=in_credible_region(outcome.skyscan, policy, ra_t, dec_t),
+        peak_rss_mb=peak_rss_mb(),
+        in_map90=None if args.light else in_credible_region(outcome.skyscan, policy, ra_t, dec_t),
     ), outcome.skyscan
 
 
@@ -192,6 +198,10 @@ def events(args: argparse.Namespace) -> Iterator[Event]:
     config = SimulationConfig(energy_gev=args.energy, starting=args.starting, interaction=args.interaction)
     for i in range(args.events):
         yield simulate_event(config, args.seed, i)
+
+
+def _mean(values: list[bool]) -> float:
+    return float(np.mean(values)) if values else math.nan
 
 
 def _quantile(values: np.ndarray, q: float) -> float:
@@ -217,10 +227,10 @@ def summarize(outcomes: list[EventOutcome], results: list[Any], args: argparse.N
                      "nsides": args.nsides, "refine_seed": args.refine_seed, "seed": args.seed,
                      "starting": args.starting, "interaction": args.interaction, "i3": args.i3},
     }
-    policy = policy_of(args).calibration
-    summary["policy"] = {"name": policy_of(args).name, "levels": policy.levels,
-                         "coverage90_contour": coverage(finite, policy)["90%"],
-                         "coverage90_probability_map": float(np.mean([o.in_map90 for o in outcomes]))}
+    policy = policy_of(args, float(np.median([o.charge_pe for o in outcomes])))
+    summary["policy"] = {"name": policy.name, "levels_at_median_charge": policy.calibration.levels,
+                         "coverage90_contour": coverage_at_charges(outcomes, load_calibration(policy.source))["90%"],
+                         "coverage90_probability_map": _mean([o.in_map90 for o in outcomes if o.in_map90 is not None])}
     if len(finite) >= 4:
         cal = calibrate(finite, f"{args.reco} on {len(finite)} simulated events at {args.energy:g} GeV")
         cv = cross_validated_coverage(finite)
@@ -228,19 +238,29 @@ def summarize(outcomes: list[EventOutcome], results: list[Any], args: argparse.N
                                  "median_area90_deg2": _quantile(np.array([contour_areas(r, cal)["90%"]
                                                                            for r in results if r is not None]), 0.5)}
     if args.calibration:
-        external = ContourCalibration.read(args.calibration)
-        cov = coverage(finite, external)
-        summary["external_calibration"] = {"file": str(args.calibration), "levels": external.levels,
-                                           "coverage50": cov["50%"], "coverage90": cov["90%"]}
+        external = load_calibration(args.calibration)
+        cov = coverage_at_charges(outcomes, external)
+        summary["external_calibration"] = {"file": str(args.calibration), "coverage50": cov["50%"],
+                                           "coverage90": cov["90%"]}
     return summary
+
+
+def coverage_at_charges(outcomes: list[EventOutcome], calibration: Calibration) -> dict[str, float]:
+    """Coverage of ``calibration``'s contours, each event at its own charge (finite 2ΔLLH only)."""
+    rows = [o for o in outcomes if math.isfinite(o.two_dllh_truth)]
+    levels = [calibration.levels_at(o.charge_pe) if isinstance(calibration, ChargeCalibration)
+              else calibration.levels for o in rows]
+    return {k: float(np.mean([o.two_dllh_truth < lv[k] for o, lv in zip(rows, levels, strict=True)]))
+            for k in CONTAINMENTS}
 
 
 def print_table(summary: dict[str, Any], outcomes: list[EventOutcome]) -> None:
     print(f"{'event':<42} {'error°':>8} {'2ΔLLH(truth)':>13} {'map':>8} {'A90 deg²':>9} {'in map90':>9} "
           f"{'PE':>8} {'scan s':>7}")
     for o in outcomes:
+        in_map90 = "-" if o.in_map90 is None else "yes" if o.in_map90 else "no"
         print(f"{o.name:<42} {o.error_deg:>8.3f} {o.two_dllh_truth:>13.2f} {o.two_dllh_truth_map:>8.2f} "
-              f"{o.areas_wilks_deg2.get('90%', math.nan):>9.2f} {'yes' if o.in_map90 else 'no':>9} "
+              f"{o.areas_wilks_deg2.get('90%', math.nan):>9.2f} {in_map90:>9} "
               f"{o.charge_pe:>8.0f} {o.scan_s:>7.1f}")
     print(f"\nevents {summary['n_events']}: median error {summary['median_error_deg']:.3f}°, "
           f"68 % {summary['error68_deg']:.3f}°; median 2ΔLLH(truth) {summary['median_two_dllh_truth']:.2f}")
@@ -252,7 +272,8 @@ def print_table(summary: dict[str, Any], outcomes: list[EventOutcome]) -> None:
     for key, label in (("calibrated", "calibrated (2-fold CV)"), ("external_calibration", "calibration file")):
         if key in summary:
             c = summary[key]
-            print(f"{label:<28} {c['levels']['50%']:>10.2f} {c['levels']['90%']:>10.2f} {c['coverage50']:>7.3f} "
+            levels = c.get("levels", {"50%": math.nan, "90%": math.nan})
+            print(f"{label:<28} {levels['50%']:>10.2f} {levels['90%']:>10.2f} {c['coverage50']:>7.3f} "
                   f"{c['coverage90']:>7.3f}")
     p = summary["policy"]
     print(f"policy {p['name']}: 90 % coverage of its contour {p['coverage90_contour']:.3f}, of the probability "
@@ -291,6 +312,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--i3", help="scan the events of an IceCube .i3 simulation file (MC truth) instead")
     p.add_argument("--max-i3-events", type=int, default=10)
     p.add_argument("--geometry", type=Path, help="geometry table (CSV) for --i3 files without a G frame")
+    p.add_argument("--light", action="store_true",
+                   help="scan and truth fit only (calibration data): no contour areas, no probability-map check")
     p.add_argument("--keep", type=Path, help="keep the scan results in this folder")
     p.add_argument("--output", type=Path, help="JSON summary and per-event results")
     return p.parse_args(argv)

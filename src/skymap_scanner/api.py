@@ -198,7 +198,7 @@ def scan(event: Event | str | Path, reco: str | None = None, nsides: str | None 
             raise SettingsError(str(e)) from None
     plan = ScanPlan.build(event, s.reco_algo, s.reco_options, first_nside=s.nsides.nsides[0],
                           refine_seed=s.refine_seed, pointing_radius_deg=s.pointing_radius_deg)
-    policy = _policy(s.contours, s.reco_algo, plan.reco_cls.default_calibration)
+    policy = _policy(s.contours, s.reco_algo, plan.reco_cls.default_calibration, event_charge_pe(event))
     scan_id = s.scan_id or default_scan_id(
         scan_identity(plan, s.nsides, s.predictive_scanning_threshold, s.refine_seed))
     own_reporter = reporter is None and bool(s.skydriver_address)
@@ -231,9 +231,14 @@ def _run(plan: ScanPlan, transport: str | ServerTransport | None, s: Settings, o
         return run_scan(plan, server_transport, options, scan_id, reporter)
 
 
-def _policy(contours: str | None, reco: str, default_calibration: str | None) -> ContourPolicy:
+def event_charge_pe(event: Event) -> float:
+    """Total charge of the event's pulses [PE]: the observable of charge calibrations."""
+    return float(event.pulses.charge.sum())
+
+
+def _policy(contours: str | None, reco: str, default_calibration: str | None, charge_pe: float) -> ContourPolicy:
     try:
-        return choose_policy(contours, reco, default_calibration)
+        return choose_policy(contours, reco, default_calibration, charge_pe)
     except ValueError as e:
         raise SettingsError(f"invalid contours: {e}") from None
 
@@ -261,6 +266,7 @@ def _result(outcome: ScanOutcome, event: Event, policy: ContourPolicy, smooth_de
                                ("manifest", record.manifest_path)) if p is not None}
     manifest = record.manifest
     manifest["scan_metadata"]["contour_policy"] = policy.as_dict()
+    manifest["scan_metadata"]["event_charge_pe"] = event_charge_pe(event)
     if record.manifest_path is not None:
         write_manifest(manifest, record.manifest_path.parent)
     return ScanResult(skyscan=record.result, event=event.metadata, best_fit=BestFit(**best),

@@ -349,7 +349,8 @@ def _result_and_policy(result_file: Path, contours: str | None) -> tuple[Any, An
     except RecoError:
         default = None
     try:
-        policy = choose_policy(contours or context.contours, context.reco or "an unknown reco", default)
+        policy = choose_policy(contours or context.contours, context.reco or "an unknown reco", default,
+                               context.charge_pe)
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--contours") from None
     return result, context, policy

@@ -10,6 +10,12 @@ Here a calibration is the empirical q-quantiles of 2ΔLLH at the true direction 
 (``benchmarks/physics.py`` measures them, ``docs/simulation.md`` describes the procedure). Its levels
 replace Wilks' for contours and areas (:func:`contour_areas`); probability maps with the calibrated
 regions are built in ``postprocess/probability.py``.
+
+The scale of 2ΔLLH grows with the event's brightness, so one pair of levels is honest at one energy
+only. A :class:`ChargeCalibration` gives the levels as a smooth function of the event's total charge
+Q [PE] (every alert has it): ln L_q(Q) = a_q + b_q log10(Q / 1000 PE), Q clamped to the measured
+range (quantile regression, ``postprocess/calibration_fit.py``); a scan's policy holds the levels at
+its event's charge (:func:`choose_policy`).
 """
 
 from __future__ import annotations
@@ -66,6 +72,63 @@ class ContourCalibration:
                    n_events=int(d.get("n_events", 0)), details=dict(d.get("details", {})))
 
 
+@dataclass(frozen=True)
+class ChargeCalibration:
+    """2ΔLLH levels as a function of the event's total charge Q [PE]:
+    ln L_q = a_q + b_q log10(Q / :data:`CHARGE_PIVOT_PE`), Q clamped to ``charge_range_pe``."""
+
+    #: (a_q, b_q) per containment ("50%", "90%")
+    coefficients: dict[str, tuple[float, float]]
+    #: the total charges [PE] of the events it was measured on (lowest, highest)
+    charge_range_pe: tuple[float, float]
+    description: str
+    n_events: int = 0
+    details: dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if set(self.coefficients) != set(CONTAINMENTS):
+            raise ValueError(f"calibration coefficients must be given for {sorted(CONTAINMENTS)}")
+        lo, hi = self.charge_range_pe
+        if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo <= hi):
+            raise ValueError(f"charge range must satisfy 0 < low <= high, got {self.charge_range_pe}")
+        for q in (lo, hi):  # ln L is linear in log10 Q: levels valid at both ends are valid between
+            self.at(q)
+
+    def levels_at(self, charge_pe: float) -> dict[str, float]:
+        """The levels at total charge ``charge_pe`` [PE] (clamped to the measured range)."""
+        q = min(max(float(charge_pe), self.charge_range_pe[0]), self.charge_range_pe[1])
+        u = math.log10(q / CHARGE_PIVOT_PE)
+        return {k: math.exp(a + b * u) for k, (a, b) in self.coefficients.items()}
+
+    def at(self, charge_pe: float) -> ContourCalibration:
+        """The fixed-level calibration of an event with total charge ``charge_pe`` [PE]."""
+        if not (math.isfinite(charge_pe) and charge_pe > 0):
+            raise ValueError(f"a charge calibration needs the event's total charge > 0 PE, got {charge_pe}")
+        clamped = "" if self.charge_range_pe[0] <= charge_pe <= self.charge_range_pe[1] else \
+            f", clamped to the measured {self.charge_range_pe[0]:.0f}–{self.charge_range_pe[1]:.0f} PE"
+        return ContourCalibration(self.levels_at(charge_pe), f"{self.description} at Q = {charge_pe:.0f} PE{clamped}",
+                                  self.n_events, {**self.details, "charge_pe": float(charge_pe)})
+
+    def write(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.write_text(json.dumps({"kind": "charge", **asdict(self)}, indent=2) + "\n")
+        return path
+
+    @classmethod
+    def from_dict(cls, d: dict[str, object]) -> ChargeCalibration:
+        coefficients = {str(k): (float(v[0]), float(v[1])) for k, v in dict(d["coefficients"]).items()}
+        lo, hi = (float(v) for v in d["charge_range_pe"])
+        return cls(coefficients, (lo, hi), str(d["description"]), int(d.get("n_events", 0)),
+                   dict(d.get("details", {})))
+
+
+#: the pivot charge of :class:`ChargeCalibration` [PE] (an order of a 100 TeV muon's)
+CHARGE_PIVOT_PE = 1000.0
+#: what a charge calibration's observable is, as products record it
+CHARGE_OBSERVABLE = "total charge of the event's pulses [PE]"
+
+Calibration = ContourCalibration | ChargeCalibration
+
 #: Wilks' theorem (no calibration)
 WILKS = ContourCalibration(dict(WILKS_LEVELS), "Wilks' theorem, 2 degrees of freedom")
 #: the original Millipede levels from re-simulations of IC160427A (docs/physics.md §11 [S14]); for reference,
@@ -117,9 +180,10 @@ def contour_areas(result: SkyScanResult, calibration: ContourCalibration = WILKS
     return {name: float(a) for name, a in zip(names, areas, strict=False)}
 
 
-def load_calibration(name_or_path: str | Path) -> ContourCalibration:
+def load_calibration(name_or_path: str | Path) -> Calibration:
     """A calibration from a JSON file, or by name: "wilks", "ic160427a", or a file shipped in
-    ``postprocess/calibrations/`` (e.g. "mpe_pandel_100TeV")."""
+    ``postprocess/calibrations/`` (e.g. "mpe_pandel_charge"); a file with ``"kind": "charge"`` is a
+    :class:`ChargeCalibration`."""
     key = str(name_or_path)
     builtin = {"wilks": WILKS, "ic160427a": IC160427A}
     if key.lower() in builtin:
@@ -130,8 +194,9 @@ def load_calibration(name_or_path: str | Path) -> ContourCalibration:
         known = sorted([*builtin, *(f.stem for f in SHIPPED_CALIBRATIONS.glob("*.json"))])
         raise ValueError(f"{key}: no such calibration file or name (names: {', '.join(known)})")
     try:
-        return ContourCalibration.read(path)
-    except (ValueError, KeyError, TypeError) as e:
+        d = json.loads(path.read_text())
+        return ChargeCalibration.from_dict(d) if d.get("kind") == "charge" else ContourCalibration.read(path)
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as e:
         raise ValueError(f"{path}: not a contour calibration ({type(e).__name__}: {e})") from None
 
 
@@ -146,6 +211,8 @@ class ContourPolicy:
     reason: str
     #: what :func:`load_calibration` loads it from again (a name or a file path)
     source: str = "wilks"
+    #: the event's total charge [PE] at which a charge calibration was evaluated (None: fixed levels)
+    charge_pe: float | None = None
 
     @property
     def is_wilks(self) -> bool:
@@ -155,7 +222,8 @@ class ContourPolicy:
         """JSON-ready record of the policy (manifest, summaries)."""
         return {"name": self.name, "source": self.source, "reason": self.reason, "levels": self.calibration.levels,
                 "description": self.calibration.description, "n_events": self.calibration.n_events,
-                "systematic_included": bool(self.calibration.details.get("systematic_included", False))}
+                "systematic_included": bool(self.calibration.details.get("systematic_included", False)),
+                **({} if self.charge_pe is None else {"observable": CHARGE_OBSERVABLE, "charge_pe": self.charge_pe})}
 
 
 def _wilks_warning(reco: str, default_calibration: str | None) -> str:
@@ -172,19 +240,30 @@ def _wilks_warning(reco: str, default_calibration: str | None) -> str:
             f"{measured['50%']:.2f} of them; they understate the uncertainty")
 
 
-def choose_policy(requested: str | Path | None, reco: str, default_calibration: str | None) -> ContourPolicy:
+def _resolve(name: str, calibration: Calibration, charge_pe: float | None) -> tuple[ContourCalibration, float | None]:
+    if isinstance(calibration, ContourCalibration):
+        return calibration, None
+    if charge_pe is None:
+        raise ValueError(f"calibration {name} depends on the event's total charge, which is not known here "
+                         "(no scan-manifest.json of the scan beside the result); give fixed levels instead")
+    return calibration.at(charge_pe), float(charge_pe)
+
+
+def choose_policy(requested: str | Path | None, reco: str, default_calibration: str | None,
+                  charge_pe: float | None = None) -> ContourPolicy:
     """The contour policy of a scan with ``reco``: ``requested`` ("wilks", a calibration name or a JSON
-    file) when given, else the reco's ``default_calibration``, else Wilks. Wilks is always logged as a
-    warning naming its measured coverage (:func:`_wilks_warning`)."""
+    file) when given, else the reco's ``default_calibration``, else Wilks; a :class:`ChargeCalibration`
+    is evaluated at the event's total charge ``charge_pe`` [PE]. Wilks is always logged as a warning
+    naming its measured coverage (:func:`_wilks_warning`)."""
     if requested is not None:
-        calibration = load_calibration(requested)
         key = str(requested)
         name = key.lower() if key.lower() in ("wilks", "ic160427a") else Path(key).stem if key.endswith(".json") \
             else key
-        policy = ContourPolicy(name, calibration, "requested", key)
+        calibration, charge = _resolve(name, load_calibration(requested), charge_pe)
+        policy = ContourPolicy(name, calibration, "requested", key, charge)
     elif default_calibration is not None:
-        policy = ContourPolicy(default_calibration, load_calibration(default_calibration), "reco default",
-                               default_calibration)
+        calibration, charge = _resolve(default_calibration, load_calibration(default_calibration), charge_pe)
+        policy = ContourPolicy(default_calibration, calibration, "reco default", default_calibration, charge)
     else:
         policy = ContourPolicy("wilks", WILKS, "no calibration")
     if policy.is_wilks:

@@ -177,6 +177,8 @@ class ScanContext:
     contours: str | None = None
     online_fit_deg: tuple[float, float] | None = None
     truth_deg: tuple[float, float] | None = None
+    #: the event's total charge [PE] (charge calibrations)
+    charge_pe: float | None = None
 
 
 def scan_context(result_file: str | Path, result: SkyScanResult) -> ScanContext:
@@ -195,5 +197,7 @@ def scan_context(result_file: str | Path, result: SkyScanResult) -> ScanContext:
     def radec(d: dict[str, Any] | None) -> tuple[float, float] | None:
         return None if not d else (float(d["ra_deg"]), float(d["dec_deg"]))
 
+    charge = scan.get("event_charge_pe")
     return ScanContext(reco=scan.get("reco_algo"), contours=scan.get("contour_policy", {}).get("source"),
-                       online_fit_deg=radec(where.get("online_fit")), truth_deg=radec(where.get("truth")))
+                       online_fit_deg=radec(where.get("online_fit")), truth_deg=radec(where.get("truth")),
+                       charge_pe=float(charge) if isinstance(charge, int | float) else None)
