@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsError as _SourceError
 
 from skymap_scanner.pixels.choose import DEFAULT_NSIDES, NSideProgression
 from skymap_scanner.server.collector import PST_MAX, PST_MIN
@@ -122,12 +123,17 @@ class Settings(BaseSettings):
     def _parse_nsides(cls, v: Any) -> NSideProgression:
         if isinstance(v, NSideProgression):
             return v
+        if not (isinstance(v, str) or (isinstance(v, list | tuple) and all(isinstance(i, str) for i in v))):
+            raise ValueError(f"expected a string such as '8:0 64:12', got {type(v).__name__}")
         return NSideProgression.parse(v)
 
     @field_validator("reco_options", mode="before")
     @classmethod
     def _parse_reco_options(cls, v: Any) -> Any:
-        return json.loads(v) if isinstance(v, str) else v
+        try:
+            return json.loads(v) if isinstance(v, str) else v
+        except RecursionError:
+            raise ValueError("not JSON (nested too deeply)") from None
 
     def broker_config(self, url: str | None = None) -> BrokerConfig:
         """Broker URL (``url``, else ``broker_url``), credentials and TLS files."""
@@ -160,3 +166,8 @@ def load_settings(**overrides: Any) -> Settings:
         err = e.errors()[0]
         where = ".".join(map(str, err["loc"])) or "settings"
         raise SettingsError(f"invalid {where}: {err['msg'].removeprefix('Value error, ')}") from None
+    except _SourceError as e:  # an SKYSCAN_<FIELD> value that is not JSON (the message names the field)
+        cause = f" ({e.__cause__})" if e.__cause__ else ""
+        raise SettingsError(f"invalid environment: {e}{cause}") from None
+    except RecursionError:  # the environment source decodes JSON values before any validator runs
+        raise SettingsError("invalid environment: a JSON value is nested too deeply") from None

@@ -144,6 +144,9 @@ def event_from_dict(d: Any, source: str = "") -> Event:
     geometry = Geometry(*columns("geometry", GEOMETRY_COLUMNS), source=str(d.get("geometry_source", "")))
     if not (np.isfinite(geometry.x).all() and np.isfinite(geometry.y).all() and np.isfinite(geometry.z).all()):
         raise EventError("geometry holds NaN or infinite positions")
+    for key in ("seeds", "truth"):
+        if not isinstance(d.get(key) or {}, dict):
+            raise EventError(f"{key} must be an object (name -> particle)")
     seeds = {str(k): _particle_from_json(v, f"seeds.{k}") for k, v in (d.get("seeds") or {}).items()}
     truth = {str(k): _particle_from_json(v, f"truth.{k}") for k, v in (d.get("truth") or {}).items()}
     losses = d.get("truth_losses")

@@ -74,7 +74,7 @@ class EventMetadata:
             if not isinstance(value, int | np.integer) or isinstance(value, bool | np.bool_) or not (
                     0 <= value < MAX_ID):
                 raise EventError(f"{name} must be an integer in [0, 2**63), got {value!r}")
-        if not isinstance(self.event_type, str) or not EVENT_TYPE_PATTERN.match(self.event_type):
+        if not isinstance(self.event_type, str) or not EVENT_TYPE_PATTERN.fullmatch(self.event_type):
             shown = repr(self.event_type)[:80]
             raise EventError(f"event_type {shown}: use 1-64 characters from A-Z a-z 0-9 _ . + - "
                              "(it names the output files)")

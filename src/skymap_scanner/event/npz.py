@@ -33,6 +33,8 @@ def read_npz(source: Path | bytes, name: str, max_elements: int = MAX_ELEMENTS,
              max_total_bytes: int = MAX_TOTAL_BYTES) -> dict[str, np.ndarray]:
     """Every array of the ``.npz`` file (``source``: a path or the file's bytes; ``name`` names it
     in errors), after checking each array's header against the bounds."""
+    if not isinstance(source, bytes) and not Path(source).is_file():  # a FIFO would block, /dev/zero never end
+        raise NpzError(f"{name}: not a regular file")
     try:
         archive = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
     except (zipfile.BadZipFile, OSError, ValueError) as e:

@@ -40,7 +40,7 @@ T = TypeVar("T")
 
 def check_scan_id(scan_id: str) -> str:
     """Queue, stream and subject names are derived from the scan id, so it must be plain."""
-    if not SCAN_ID_PATTERN.match(scan_id):
+    if not isinstance(scan_id, str) or not SCAN_ID_PATTERN.fullmatch(scan_id):
         raise TransportError(f"scan id {scan_id!r}: use 1-64 characters from A-Z a-z 0-9 _ . -")
     return scan_id
 

@@ -96,8 +96,9 @@ def _load(data: bytes, kind: str) -> dict[str, Any]:
         raise MessageError("not JSON: nested too deeply") from None
     if not isinstance(obj, dict):
         raise MessageError("not a JSON object")
-    if obj.get("v") != WIRE_VERSION:
-        raise MessageError(f"wire version {obj.get('v')!r}, expected {WIRE_VERSION}")
+    version = obj.get("v")
+    if not isinstance(version, int) or isinstance(version, bool) or version != WIRE_VERSION:
+        raise MessageError(f"wire version {version!r}, expected {WIRE_VERSION}")
     if obj.get("kind") != kind:
         raise MessageError(f"kind {obj.get('kind')!r}, expected {kind!r}")
     return obj
