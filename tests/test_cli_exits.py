@@ -49,7 +49,8 @@ def test_an_output_dir_that_cannot_be_a_folder_is_refused_before_the_scan(event_
     res = cli(*_scan_args(event_file, out))
     assert res.returncode == 2, res.stderr
     assert "is not a folder" in res.stderr and str(out) in res.stderr and "Traceback" not in res.stderr
-    lines = [line for line in res.stderr.splitlines() if line.strip()]  # usage, hint, error: no log line of a started scan
+    # usage, hint, error: no log line of a started scan
+    lines = [line for line in res.stderr.splitlines() if line.strip()]
     assert len(lines) == 3 and lines[-1].startswith("Error:"), res.stderr
     assert a_file.read_text() == "keep me" and time.monotonic() - start < 60
 

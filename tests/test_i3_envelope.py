@@ -40,6 +40,19 @@ def test_frame_pickle_with_a_stack_global_to_another_class_is_refused():
         frame_bytes_from_pickle(evil, "P frame #1")
 
 
+def test_a_stack_global_whose_names_come_from_the_memo_is_refused():
+    """Literals of an allowed name pushed last, the real module and name fetched from the memo."""
+    def text(t: bytes) -> bytes:
+        return b"\x8c" + bytes([len(t)]) + t
+
+    evil = (b"\x80\x04" + text(b"os") + b"\x94" + text(b"system") + b"\x94" + text(b"_codecs") + text(b"encode")
+            + b"h\x00h\x01\x93" + text(b"[i3]frame") + b".")
+    with pytest.raises(I3DecodeError, match=r"names \?\.\?"):
+        frame_bytes_from_pickle(evil, "P frame #1")
+    fine = b"\x80\x04" + text(b"_codecs") + b"\x94" + text(b"encode") + b"\x94\x93" + text(b"[i3]frame") + b"."
+    assert frame_bytes_from_pickle(fine, "P frame #1") == b"[i3]frame"
+
+
 def test_frame_pickle_without_frame_bytes_is_refused():
     with pytest.raises(I3DecodeError, match="no I3Frame bytes"):
         frame_bytes_from_pickle(pickle.dumps(("a", "b"), protocol=2), "Q frame #4")

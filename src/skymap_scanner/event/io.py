@@ -217,8 +217,13 @@ def load_json(text: str | bytes, what: str) -> Any:
         raise EventError(f"{what} is not valid JSON (nested too deeply)") from None
 
 
+#: most bytes of all arrays of one event file: ~4 M pulses, above any real event (a 10 PeV muon has
+#: ~10⁵), so that building the event stays within 1 GiB (about 2.5 times the arrays at its peak)
+MAX_EVENT_BYTES = 128 * 1024 * 1024
+
+
 def _read_npz(source: Path | bytes, name: str) -> dict[str, Any]:
-    z = read_npz(source, name)
+    z = read_npz(source, name, max_total_bytes=MAX_EVENT_BYTES)
     if "header" not in z:
         raise EventError("no 'header' array (not a skyscan-event file)")
     header = z["header"]

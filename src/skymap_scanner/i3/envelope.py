@@ -39,6 +39,7 @@ _STRING_OPS = {
     "BINSTRING", "SHORT_BINSTRING", "BINBYTES", "SHORT_BINBYTES", "BINBYTES8",
     "BINUNICODE", "SHORT_BINUNICODE", "BINUNICODE8",
 }
+_MEMO_STORES = {"MEMOIZE", "BINPUT", "LONG_BINPUT", "FRAME"}
 _STRUCTURE_OPS = {
     "PROTO", "FRAME", "MARK", "MEMOIZE", "BINPUT", "LONG_BINPUT", "BINGET", "LONG_BINGET",
     "EMPTY_TUPLE", "TUPLE", "TUPLE1", "TUPLE2", "TUPLE3", "EMPTY_DICT", "REDUCE", "NEWOBJ",
@@ -188,7 +189,9 @@ def frame_bytes_from_pickle(data: bytes, where: str) -> bytes:
     converted back with latin-1 (docs/i3-format.md §1.2).
     """
     frame: bytes | None = None
-    strings: list[str] = []
+    #: the operations that pushed the last two stack items (memo stores do not push): STACK_GLOBAL
+    #: must take its module and name from two text literals right before it, never from the memo
+    pushed: list[tuple[str, object]] = []
     try:
         for op, arg, pos in pickletools.genops(data):
             name = op.name
@@ -196,16 +199,17 @@ def frame_bytes_from_pickle(data: bytes, where: str) -> bytes:
                 raw = arg.encode("latin1") if isinstance(arg, str) else bytes(arg)
                 if frame is None and raw.startswith(b"[i3]"):
                     frame = raw
-                if isinstance(arg, str):
-                    strings.append(arg)
             elif name == "GLOBAL":
                 module, _, gname = arg.partition(" ")
                 _check_global(module, gname, where, pos)
             elif name == "STACK_GLOBAL":
-                module, gname = strings[-2:] if len(strings) >= 2 else ("?", "?")
+                literal = len(pushed) == 2 and all(n in _STRING_OPS and isinstance(a, str) for n, a in pushed)
+                module, gname = (str(pushed[0][1]), str(pushed[1][1])) if literal else ("?", "?")
                 _check_global(module, gname, where, pos)
             elif name not in _STRUCTURE_OPS:
                 raise I3DecodeError(f"unexpected pickle opcode {name}", frame=where, offset=pos)
+            if name not in _MEMO_STORES:
+                pushed = [*pushed, (name, arg)][-2:]
     except I3DecodeError:
         raise
     except Exception as e:  # noqa: BLE001 - pickletools reports corruption with many types
