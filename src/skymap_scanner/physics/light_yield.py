@@ -27,7 +27,7 @@ share of the direct-light emission point s_emit = s - d / tan θc inside [0, ℓ
 of width min(d, l_e) (the W of contiguous segments sum to 1).
 
 Ice: l_e (effective scattering) and l_a (absorption) [m] averaged along the straight path between
-two depths in this module's own SPICE-3 table (100 m layers); :func:`path_lengths`. Units: m, GeV, PE.
+two depths in the SPICE-3 table of ``physics/constants.py`` (50 m layers); :func:`path_lengths`. Units: m, GeV, PE.
 """
 
 from __future__ import annotations
@@ -38,7 +38,17 @@ import numpy as np
 from numba import njit
 from scipy.special import gammainc
 
-from skymap_scanner.physics.constants import COS_CHERENKOV, DOM_RADIUS_M, SIN_CHERENKOV, TAN_CHERENKOV
+from skymap_scanner.physics.constants import (
+    COS_CHERENKOV,
+    DOM_RADIUS_M,
+    ORIGIN_DEPTH_M,
+    SIN_CHERENKOV,
+    SPICE3_ABSORPTION_PER_M,
+    SPICE3_LAYER_M,
+    SPICE3_SCATTERING_PER_M,
+    SPICE3_TOP_DEPTH_M,
+    TAN_CHERENKOV,
+)
 
 # -- light per GeV ---------------------------------------------------------------------------------------
 #: photons (300–600 nm) per metre of bare (minimum-ionising, no secondaries) muon track in ice
@@ -102,26 +112,13 @@ ACCEPTANCE_MEAN = float(sum(ACCEPTANCE_COEFFS[k] / (k + 1) for k in range(0, len
 #: (run 2026-12-02: 40 events at each of 3 vertices, seed 1, K = 0.6573; docs/physics.md §17.4)
 PE_NORMALISATION = 0.657
 
-# -- the reconstruction's ice: SPICE-3 at 400 nm in 50 m layers --------------------------------------------
-#: depth of the detector origin [m]: depth = 1948.07 m - z (docs/physics.md §1.1 [S1])
-ORIGIN_DEPTH_M = 1948.07
-#: layers from this depth [m], each ICE_LAYER_M thick; outside, the outermost layers continue
-ICE_TOP_DEPTH_M = 1100.0
-ICE_LAYER_M = 50.0
-#: effective scattering and absorption coefficients [1/m] per layer: SPICE-3
-#: (``mue/resources/ice/sp3/icemodel.dat`` [S9], b_e(400) and a_dust(400) plus pure-ice absorption
-#: A e^(-B/λ), A = 6954.09 /m, B = 6617.75 nm; IceCube, NIM A 711 (2013) 73) averaged over 50 m
-#: layers: the same averages as the simulator's (``simulation/ice.py``), kept here because physics does not
-#: import simulation. 100 m layers were tried and biased the far charge by 1.5-3x (docs/physics.md §17.4)
-ICE_SCATTERING_PER_M = np.array([0.1621, 0.1319, 0.1608, 0.1084, 0.1193, 0.0727, 0.0606, 0.041, 0.0522, 0.0578,
-                                 0.0445, 0.0281, 0.0444, 0.0333, 0.0279, 0.0375, 0.0273, 0.0756, 0.1232,
-                                 0.0849, 0.0241, 0.0305, 0.0236, 0.0153, 0.0192, 0.0286, 0.0157, 0.015, 0.0233,
-                                 0.0228, 0.0128, 0.0115, 0.0375, 0.126])
-ICE_ABSORPTION_PER_M = np.array([0.04455, 0.036, 0.04418, 0.02942, 0.03141, 0.02001, 0.01732, 0.00988, 0.01547,
-                                 0.01484, 0.01143, 0.00634, 0.01422, 0.00849, 0.00776, 0.00988, 0.00671,
-                                 0.02104, 0.0329, 0.02501, 0.00604, 0.00888, 0.00676, 0.00425, 0.00596,
-                                 0.00835, 0.00438, 0.00379, 0.00637, 0.00639, 0.00367, 0.00335, 0.01029,
-                                 0.0345])
+# -- the reconstruction's ice: SPICE-3 at 400 nm in 50 m layers (physics/constants.py, shared with the
+# simulator; 100 m layers were tried and biased the far charge by 1.5-3x, docs/physics.md §17.4) ---------
+ICE_TOP_DEPTH_M = SPICE3_TOP_DEPTH_M
+ICE_LAYER_M = SPICE3_LAYER_M
+#: effective scattering and absorption coefficients [1/m] per layer
+ICE_SCATTERING_PER_M = np.array(SPICE3_SCATTERING_PER_M)
+ICE_ABSORPTION_PER_M = np.array(SPICE3_ABSORPTION_PER_M)
 #: paths spanning less depth than this [m] use the coefficients averaged over this interval around them
 ICE_MIN_SPAN_M = 0.5
 _SQRT2 = math.sqrt(2.0)

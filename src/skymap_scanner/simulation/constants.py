@@ -15,15 +15,14 @@ from skymap_scanner.physics.constants import (  # noqa: F401 - re-exported for t
     DOM_RADIUS_M,
     N_GROUP,
     N_PHASE,
+    ORIGIN_DEPTH_M,
     SIN_CHERENKOV,
     TAN_CHERENKOV,
 )
 
 # -- light in ice: the physical constants above are the reconstruction's (I3Constants.h [S1]; docs/physics.md
-# §2); the simulation differs from the reco in ice layering, delays and losses, not in these
-
-#: depth of the IceCube origin [m]: depth = 1948.07 m - z (docs/physics.md §1.1 [S1])
-ORIGIN_DEPTH_M = 1948.07
+# §2), and so are the depth of the origin and the SPICE-3 layer table; the simulation differs from the
+# track reco in ice layering (the reco's Pandel uses one bulk ice), delays and losses, not in these
 
 # -- muon energy losses ---------------------------------------------------------------------------
 #: ice density [g/cm³] (docs/physics.md §2, §7.1)

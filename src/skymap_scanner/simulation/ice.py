@@ -11,26 +11,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from skymap_scanner.simulation.constants import ORIGIN_DEPTH_M
+from skymap_scanner.physics.constants import (
+    ORIGIN_DEPTH_M,
+    SPICE3_ABSORPTION_PER_M,
+    SPICE3_LAYER_M,
+    SPICE3_SCATTERING_PER_M,
+    SPICE3_TOP_DEPTH_M,
+)
 
-#: SPICE-3 ice at 400 nm, averaged in 50 m layers from 1100 to 2800 m depth (this project's averages of
-#: ``mue/resources/ice/sp3/icemodel.dat`` [S9], columns b_e(400) and a_dust(400); the pure-ice absorption
-#: A e^(-B/λ)(1 + 0.01 δτ) with A = 6954.09 /m, B = 6617.75 nm (SPICE Mie, IceCube, NIM A 711 (2013) 73)
-#: is included in the absorption). Harmonic averages over 1450-2450 m reproduce docs/physics.md §7.1:
-#: l_e ≈ 24 m, l_a ≈ 87 m; the dust layer (2000-2100 m) has l_e ≈ 8-12 m, l_a ≈ 30-40 m.
-SPICE3_TOP_DEPTH_M = 1100.0
-SPICE3_LAYER_M = 50.0
-SPICE3_SCATTERING_PER_M = (
-    0.1621, 0.1319, 0.1608, 0.1084, 0.1193, 0.0727, 0.0606, 0.0410, 0.0522, 0.0578, 0.0445, 0.0281,
-    0.0444, 0.0333, 0.0279, 0.0375, 0.0273, 0.0756, 0.1232, 0.0849, 0.0241, 0.0305, 0.0236, 0.0153,
-    0.0192, 0.0286, 0.0157, 0.0150, 0.0233, 0.0228, 0.0128, 0.0115, 0.0375, 0.1260,
-)
-SPICE3_ABSORPTION_PER_M = (
-    0.04455, 0.03600, 0.04418, 0.02942, 0.03141, 0.02001, 0.01732, 0.00988, 0.01547, 0.01484, 0.01143,
-    0.00634, 0.01422, 0.00849, 0.00776, 0.00988, 0.00671, 0.02104, 0.03290, 0.02501, 0.00604, 0.00888,
-    0.00676, 0.00425, 0.00596, 0.00835, 0.00438, 0.00379, 0.00637, 0.00639, 0.00367, 0.00335, 0.01029,
-    0.03450,
-)
 #: the outermost layers are extended this far [m] (sources may lie above 1100 m or below 2800 m depth)
 _FAR_M = 1.0e5
 #: paths shorter than this [m] use the coefficients averaged over this depth interval around them
