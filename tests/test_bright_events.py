@@ -4,22 +4,11 @@ the command line within 1 GiB per process (issue 18), measured by ``benchmarks/b
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
-from conftest import REPO
-
-
-def _benchmark():
-    spec = importlib.util.spec_from_file_location("bright_events", REPO / "benchmarks" / "bright_events.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+from conftest import load_benchmark
 
 
 def test_a_100k_pulse_event_inspects_and_scans_at_nside_8_within_1_gib(tmp_path):
-    row = _benchmark().measure("100k", tmp_path, None, workers=2)
+    row = load_benchmark("bright_events").measure("100k", tmp_path, None, workers=2)
     assert row["pulses"] == 100_000 and row["nsides"] == "8:0"
     for step in ("inspect", "scan"):
         assert row[step]["returncode"] == 0, row[step]["last_line"]

@@ -4,24 +4,18 @@ options) end in no traceback and no hang. Each case still runs in a forked, memo
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import REPO, shared_data_dir
+from conftest import load_benchmark, shared_data_dir
 
 FAST_CLASSES = ("wire", "auth", "options")
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("hostile_inputs", REPO / "benchmarks" / "hostile_inputs.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("hostile_inputs")
 
 
 @pytest.fixture(scope="module")
