@@ -14,8 +14,8 @@ regions are built in ``postprocess/probability.py``.
 The scale of 2ΔLLH grows with the event's brightness, so one pair of levels is honest at one energy
 only. A :class:`ChargeCalibration` gives the levels as a smooth function of the event's total charge
 Q [PE] (every alert has it): ln L_q(Q) = a_q + b_q log10(Q / 1000 PE), Q clamped to the measured
-range (a scale family fitted by median regression, ``postprocess/calibration_fit.py``); a scan's
-policy holds the levels at its event's charge (:func:`choose_policy`).
+range (quantile regression per containment, ``postprocess/calibration_fit.py``); a scan's policy
+holds the levels at its event's charge (:func:`choose_policy`).
 """
 
 from __future__ import annotations
