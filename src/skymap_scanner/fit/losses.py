@@ -43,6 +43,7 @@ from skymap_scanner.event.model import Event, dom_key
 from skymap_scanner.physics.constants import C_ICE_M_PER_NS, C_VACUUM_M_PER_NS, FIRST_DEEPCORE_STRING
 from skymap_scanner.physics.light_yield import MIN_DISTANCE_M, cascade_mean_pe, path_lengths
 from skymap_scanner.physics.point_source import cascade_bin_probability
+from skymap_scanner.physics.volume import prism_chord
 
 #: Millipede's ``PhotonsPerBin`` of upstream millipede_original: a bin closes once it holds this many PE
 PHOTONS_PER_BIN = 15.0
@@ -413,33 +414,6 @@ def unfold_energies(a: np.ndarray, k: np.ndarray, noise: np.ndarray, *, rel_unce
 
 
 # -- hypotheses ---------------------------------------------------------------------------------------------
-def chord(hull_xy: np.ndarray, z_range: tuple[float, float], point: np.ndarray,
-          direction: np.ndarray) -> tuple[float, float] | None:
-    """(s_in, s_out) [m] of the line point + s·direction inside the prism hull_xy × z_range (hull
-    counter-clockwise), or None (Cyrus-Beck clipping)."""
-    p, d = np.asarray(point, np.float64), np.asarray(direction, np.float64)
-    lo, hi = -math.inf, math.inf
-    if abs(d[2]) > 1e-12:
-        s1, s2 = sorted(((z_range[0] - p[2]) / d[2], (z_range[1] - p[2]) / d[2]))
-        lo, hi = max(lo, s1), min(hi, s2)
-    elif not z_range[0] <= p[2] <= z_range[1]:
-        return None
-    edge = np.roll(hull_xy, -1, axis=0) - hull_xy
-    normal = np.column_stack([edge[:, 1], -edge[:, 0]])  # outward for a counter-clockwise hull
-    num = np.einsum("kj,kj->k", normal, p[:2] - hull_xy)
-    den = normal @ d[:2]
-    parallel = np.abs(den) < 1e-12
-    if np.any(parallel & (num > 0)):
-        return None
-    s = -num[~parallel] / den[~parallel]
-    entering = den[~parallel] < 0
-    if np.any(entering):
-        lo = max(lo, float(np.max(s[entering])))
-    if np.any(~entering):
-        hi = min(hi, float(np.min(s[~entering])))
-    return (lo, hi) if lo < hi else None
-
-
 @dataclass(frozen=True)
 class LossesLlh:
     """−ln L of a hypothesis with its unfolded energies [GeV] at ``positions`` [m] / ``times`` [ns];
@@ -478,7 +452,7 @@ def losses_llh(event: Event | TimeBins, vertex: np.ndarray, time: float, directi
     v = np.asarray(vertex, np.float64)
     p = np.asarray(direction, np.float64)
     p = p / np.linalg.norm(p)
-    span = chord(bins.hull_xy, bins.z_range, v, p)
+    span = prism_chord(bins.hull_xy, bins.z_range, v, p)
     if spacing_m is None:
         s = np.zeros(1)
     elif span is None:

@@ -29,6 +29,7 @@ import numpy as np
 from scipy.spatial import ConvexHull
 
 from skymap_scanner.event.model import Geometry
+from skymap_scanner.physics.volume import prism_chord
 from skymap_scanner.simulation.cascade import sample_light_factor
 from skymap_scanner.simulation.constants import (
     C_VACUUM_M_PER_NS,
@@ -228,29 +229,8 @@ class InstrumentedVolume:
         return np.einsum("kj,kj->k", normal, xy - self.hull_xy)
 
     def chord(self, point: np.ndarray, direction: np.ndarray) -> tuple[float, float] | None:
-        """(s_in, s_out) [m] along the infinite line point + s·direction inside the volume, or None
-        (Cyrus-Beck clipping)."""
-        p, d = np.asarray(point, np.float64), np.asarray(direction, np.float64)
-        lo, hi = -math.inf, math.inf
-        if abs(d[2]) > 1e-12:
-            s1, s2 = sorted(((self.z_min - p[2]) / d[2], (self.z_max - p[2]) / d[2]))
-            lo, hi = max(lo, s1), min(hi, s2)
-        elif not self.z_min <= p[2] <= self.z_max:
-            return None
-        edge = np.roll(self.hull_xy, -1, axis=0) - self.hull_xy
-        normal = np.column_stack([edge[:, 1], -edge[:, 0]])
-        num = np.einsum("kj,kj->k", normal, p[:2] - self.hull_xy)  # ≤ 0 inside
-        den = normal @ d[:2]
-        parallel = np.abs(den) < 1e-12
-        if np.any(parallel & (num > 0)):
-            return None
-        s = -num[~parallel] / den[~parallel]
-        entering = den[~parallel] < 0
-        if np.any(entering):
-            lo = max(lo, float(np.max(s[entering])))
-        if np.any(~entering):
-            hi = min(hi, float(np.min(s[~entering])))
-        return (lo, hi) if lo < hi else None
+        """(s_in, s_out) [m] along the infinite line point + s·direction inside the volume, or None."""
+        return prism_chord(self.hull_xy, (self.z_min, self.z_max), point, direction)
 
 
 def deposited_energies(volume: InstrumentedVolume, vertex: np.ndarray, time_ns: float, direction: np.ndarray,
