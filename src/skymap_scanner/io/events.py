@@ -39,6 +39,19 @@ def load_event(
     path = Path(path)
     if not path.is_file():
         raise EventFileError(f"{path}: no such event file")
+    try:
+        return _load(path, gcd, geometry_table, event_index)
+    except EventError as e:  # e.g. an event without pulses, a DOM missing from the table: name the file too
+        if str(path) in str(e) or path.name in str(e):
+            raise
+        try:
+            named = type(e)(f"{path}: {e}")
+        except TypeError:
+            named = EventError(f"{path}: {e}")
+        raise named from e
+
+
+def _load(path: Path, gcd: str | Path | None, geometry_table: str | Path | None, event_index: int) -> Event:
     if path.suffix == ".npz" or (path.suffix == ".json" and _is_open_format_json(path)):
         return read_event(path)
     if path.suffix in (".json", ".pkl"):
