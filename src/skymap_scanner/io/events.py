@@ -42,7 +42,7 @@ def load_event(
     try:
         return _load(path, gcd, geometry_table, event_index)
     except EventError as e:  # e.g. an event without pulses, a DOM missing from the table: name the file too
-        if str(path) in str(e) or path.name in str(e):
+        if path.name in str(e):  # already names the file
             raise
         try:
             named = type(e)(f"{path}: {e}")
@@ -52,6 +52,7 @@ def load_event(
 
 
 def _load(path: Path, gcd: str | Path | None, geometry_table: str | Path | None, event_index: int) -> Event:
+    """Dispatch on the file type (see :func:`load_event`)."""
     if path.suffix == ".npz" or (path.suffix == ".json" and _is_open_format_json(path)):
         return read_event(path)
     if path.suffix in (".json", ".pkl"):
