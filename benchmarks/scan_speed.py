@@ -6,8 +6,8 @@ Usage:
       [--new-option KEY=VALUE ...] [--repeat K] [--no-compare]
 
 By default two configurations are scanned in the same run, interleaved (old, new, old, new, ... with
-``--repeat``): "old" = the reco's defaults plus ``--reco-option``; "new" = the same plus ``--new-option``
-(default: the faster options under test, ``FAST_OPTIONS``). The table shows
+``--repeat``): "old" = the configuration the last speed change replaced (``BASELINE_OPTIONS`` of the reco)
+plus ``--reco-option``; "new" = the reco's defaults plus ``--reco-option`` and ``--new-option``. The table shows
 both side by side with the ratio old/new of the wall time (the fastest of the repeats), the angle between
 their best fits and the relative change of the 50 %/90 % contour areas (Wilks and the reco's calibrated
 levels). On a shared machine only the ratio is meaningful.
@@ -41,8 +41,8 @@ from skymap_scanner.postprocess.calibration import WILKS, contour_areas, load_ca
 from skymap_scanner.settings import Settings
 from skymap_scanner.sky import angular_distance, dir_to_equa
 
-#: reco options of the faster configuration compared with the defaults (docs/track-reco.md, "Speed")
-FAST_OPTIONS = {"mpe_pandel": {"refine_fallback": "false"}, "mpe_pandel_pointed": {"refine_fallback": "false"}}
+#: reco options that restore the configuration the last speed change replaced (docs/track-reco.md, "Speed")
+BASELINE_OPTIONS = {"mpe_pandel": {"refine_fallback": "true"}, "mpe_pandel_pointed": {"refine_fallback": "true"}}
 #: calibrated contour levels per reco (postprocess/calibrations)
 CALIBRATIONS = {"mpe_pandel": "mpe_pandel_100TeV", "mpe_pandel_pointed": "mpe_pandel_100TeV"}
 REFERENCE_SCANS = Path(__file__).resolve().parents[2] / "shared" / "data" / "reference" / "full_scans"
@@ -169,15 +169,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reco-option", action="append", default=[], metavar="KEY=VALUE",
                         help="options of both configurations")
     parser.add_argument("--new-option", action="append", default=None, metavar="KEY=VALUE",
-                        help="options of the new configuration on top (default: FAST_OPTIONS of the reco)")
+                        help="options of the new configuration on top of the defaults")
     parser.add_argument("--repeat", type=int, default=1, help="scans per configuration, interleaved")
-    parser.add_argument("--no-compare", action="store_true", help="scan the old configuration (the defaults) only")
+    parser.add_argument("--no-compare", action="store_true", help="scan the new configuration (the defaults) only")
     args = parser.parse_args(argv)
     event = load_event(args.event, geometry_table=args.geometry)
-    old = dict(item.split("=", 1) for item in args.reco_option)
-    new_extra = (dict(item.split("=", 1) for item in args.new_option) if args.new_option is not None
-                 else FAST_OPTIONS.get(args.reco, {}))
-    configs = {"old": old} if args.no_compare else {"old": old, "new": {**old, **new_extra}}
+    common = dict(item.split("=", 1) for item in args.reco_option)
+    new = {**common, **dict(item.split("=", 1) for item in args.new_option or [])}
+    configs = {"new": new} if args.no_compare else {"old": {**BASELINE_OPTIONS.get(args.reco, {}), **common},
+                                                   "new": new}
     runs: dict[str, list[dict]] = {name: [] for name in configs}
     for _ in range(args.repeat):
         for name, options in configs.items():
@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         report["wall_s_all"] = [r["wall_s"] for r in rs]
         report.update(angles(event, report))
         reports[name] = report
-    if "new" in reports:
+    if "old" in reports:
         reports["new"]["best_fit_separation_deg"] = separation_deg(reports["old"], reports["new"])
         reports["new"]["wall_ratio_old_over_new"] = reports["old"]["wall_s"] / reports["new"]["wall_s"]
     print_table(reports)

@@ -51,10 +51,9 @@ class MpePandelOptions(RecoOptions):
     noise_floor_hz: float = Field(NOISE_FLOOR_HZ, gt=0)
     max_iterations: int = Field(60, ge=1)
     #: also minimise from the fallback seed (event seed + variation) where the seed is a coarser parent's
-    #: best fit, as upstream splinempe. false halves the fits of refined nsides and moved no best fit or
-    #: contour of GOLD/BRONZE (``docs/track-reco.md``, "Speed"), but stays opt-in until the physics
-    #: benchmark (median error, coverage) has been re-measured with it
-    refine_fallback: bool = True
+    #: best fit, as upstream splinempe. Off by default: twice the fits of refined nsides for no change of
+    #: best fit, error or coverage on GOLD, BRONZE and the physics benchmark (``docs/track-reco.md``, "Speed")
+    refine_fallback: bool = False
     #: "cpu" or "gpu" (CUDA, same kernels; falls back to the CPU with one warning); None:
     #: $SKYMAP_SCANNER_DEVICE, else the CPU
     device: Literal["cpu", "gpu"] | None = None
