@@ -168,14 +168,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--reco-option", action="append", default=[], metavar="KEY=VALUE",
                         help="options of both configurations")
-    parser.add_argument("--new-option", action="append", default=None, metavar="KEY=VALUE",
+    parser.add_argument("--new-option", action="append", default=[], metavar="KEY=VALUE",
                         help="options of the new configuration on top of the defaults")
     parser.add_argument("--repeat", type=int, default=1, help="scans per configuration, interleaved")
     parser.add_argument("--no-compare", action="store_true", help="scan the new configuration (the defaults) only")
     args = parser.parse_args(argv)
     event = load_event(args.event, geometry_table=args.geometry)
     common = dict(item.split("=", 1) for item in args.reco_option)
-    new = {**common, **dict(item.split("=", 1) for item in args.new_option or [])}
+    new = {**common, **dict(item.split("=", 1) for item in args.new_option)}
     configs = {"new": new} if args.no_compare else {"old": {**BASELINE_OPTIONS.get(args.reco, {}), **common},
                                                    "new": new}
     runs: dict[str, list[dict]] = {name: [] for name in configs}
