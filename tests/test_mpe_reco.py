@@ -1,5 +1,6 @@
 """The ``mpe_pandel`` / ``mpe_pandel_pointed`` recos: preparation, seeds, results, a small embedded scan."""
 
+import json
 import math
 
 import numpy as np
@@ -10,6 +11,7 @@ from skymap_scanner.api import scan
 from skymap_scanner.fit import DomHits, TrackFitter
 from skymap_scanner.io.events import load_event
 from skymap_scanner.pixels.types import PixelVariation
+from skymap_scanner.postprocess.products import scan_context
 from skymap_scanner.recos import get_reco_class
 from skymap_scanner.recos.mpe_pandel import MpePandel, MpePandelOptions, cylinder_variations
 from skymap_scanner.server.seeds import rotation_to
@@ -113,3 +115,9 @@ def test_small_scan_finds_the_synthetic_track(tmp_path):
     ra, dec = result.best_dir
     true_ra, true_dec = dir_to_equa(2.2, 1.0, event.metadata.mjd)
     assert math.degrees(angular_distance(ra, dec, true_ra, true_dec)) < 8.0  # nside-8 pixels are 7.3 deg
+    # the deposited energy at the best fit: in the result, its manifest file and the circular
+    energy = out.deposited_energy
+    assert energy is not None and 0 < energy.e_in_gev <= energy.e_tot_gev
+    assert json.loads(out.files["manifest"].read_text())["scan_metadata"]["deposited_energy"] == energy.as_dict()
+    assert f"{energy.e_in_gev / 1e3:.1f} TeV in the detector" in out.products.circular
+    assert scan_context(out.files["json"], result).deposited_energy == energy  # `report` reads it back

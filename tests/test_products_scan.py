@@ -35,3 +35,4 @@ def test_products_of_a_scan(scanned, tmp_path):
     assert match.contour_areas[0] == pytest.approx(summary.regions["90%"].area_deg2, rel=0.05)
     assert match.searched_prob < 0.05
     assert "smoothed with a 0.20 deg Gaussian" in C.circular_text(summary)
+    assert "Deposited energy" not in C.circular_text(summary)  # none estimated

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import sys
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from skymap_scanner.io.results import prepare_output_dir, write_result
 from skymap_scanner.io.skyreader_api import SkyScanResult
 from skymap_scanner.pixels.types import NSidesDict
 from skymap_scanner.postprocess.calibration import ContourPolicy, choose_policy
+from skymap_scanner.postprocess.energy import DepositedEnergy, track_deposited_energy
 from skymap_scanner.postprocess.probability import contour_area_deg2, interpolated_tiling, llh_tiling
 from skymap_scanner.postprocess.products import INTERPOLATE_ORDERS, AlertProducts, alert_products
 from skymap_scanner.recos import direction_seed
@@ -41,6 +43,8 @@ from skymap_scanner.transport import create_server_transport
 from skymap_scanner.transport.base import ServerTransport
 
 __all__ = ["BestFit", "ScanResult", "load_event", "scan", "simulate"]
+
+LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,8 @@ class ScanResult:
     files: dict[str, Path] = field(default_factory=dict)
     #: variations taken from a checkpoint instead of being fitted again
     resumed_variations: int = 0
+    #: deposited energy of a track with losses at the best fit (track recos that fit no energy), else None
+    deposited_energy: DepositedEnergy | None = None
 
     @cached_property
     def contour_areas(self) -> dict[str, float]:
@@ -105,7 +111,8 @@ class ScanResult:
     @cached_property
     def products(self) -> AlertProducts:
         """Probability map, localisation summary, GCN notice and circular text under ``policy``."""
-        return alert_products(self.skyscan, self.policy, self.smooth_deg, self.online_fit_deg)
+        return alert_products(self.skyscan, self.policy, self.smooth_deg, self.online_fit_deg,
+                              deposited_energy=self.deposited_energy)
 
     def write(self, output_dir: str | Path) -> tuple[Path, Path]:
         """Write the result as skyreader ``.json`` and ``.npz`` into ``output_dir``; returns both paths."""
@@ -217,7 +224,8 @@ def scan(event: Event | str | Path, reco: str | None = None, nsides: str | None 
     finally:
         if own_reporter and reporter is not None:
             reporter.close()  # its background thread, after a scan that ended without final reports
-    return _result(outcome, event, policy, s.smooth_deg)
+    energy = _deposited_energy(event, outcome) if plan.reco_cls.track_energy_at_best_fit else None
+    return _result(outcome, event, policy, s.smooth_deg, energy)
 
 
 def _run(plan: ScanPlan, transport: str | ServerTransport | None, s: Settings, options: ScanOptions,
@@ -258,8 +266,23 @@ def _truth_deg(event: Event) -> tuple[float, float] | None:
     return _degrees((float(ra), float(dec)))
 
 
-def _result(outcome: ScanOutcome, event: Event, policy: ContourPolicy, smooth_deg: float) -> ScanResult:
-    """The ScanResult; the policy goes into the manifest (and its file) as ``scan_metadata.contour_policy``."""
+def _deposited_energy(event: Event, outcome: ScanOutcome) -> DepositedEnergy | None:
+    """:func:`~skymap_scanner.postprocess.energy.track_deposited_energy` at the scan's best fit, with the
+    event's uncleaned pulses; None (and a warning) when it cannot be computed."""
+    best = outcome.record.manifest["progress"]["best_fit"]
+    try:
+        return track_deposited_energy(event, (best["x"], best["y"], best["z"]), best["time"],
+                                      math.radians(best["zenith_deg"]), math.radians(best["azimuth_deg"]))
+    except (KeyError, TypeError, ValueError, ArithmeticError) as e:
+        LOGGER.warning("no deposited energy at the best fit of event %s: %s: %s", event.metadata,
+                       type(e).__name__, e)
+        return None
+
+
+def _result(outcome: ScanOutcome, event: Event, policy: ContourPolicy, smooth_deg: float,
+            energy: DepositedEnergy | None = None) -> ScanResult:
+    """The ScanResult; the policy goes into the manifest (and its file) as ``scan_metadata.contour_policy``,
+    the deposited energy (when there is one) as ``scan_metadata.deposited_energy``."""
     record = outcome.record
     best = record.manifest["progress"]["best_fit"]
     files = {k: p for k, p in (("json", record.json_path), ("npz", record.npz_path),
@@ -267,10 +290,13 @@ def _result(outcome: ScanOutcome, event: Event, policy: ContourPolicy, smooth_de
     manifest = record.manifest
     manifest["scan_metadata"]["contour_policy"] = policy.as_dict()
     manifest["scan_metadata"]["event_charge_pe"] = event_charge_pe(event)
+    if energy is not None:
+        manifest["scan_metadata"]["deposited_energy"] = energy.as_dict()
     if record.manifest_path is not None:
         write_manifest(manifest, record.manifest_path.parent)
     return ScanResult(skyscan=record.result, event=event.metadata, best_fit=BestFit(**best),
                       failed_pixels=list(outcome.collector.failed_pixels), pixels=outcome.collector.results,
                       manifest=manifest, scan_id=outcome.scan_id, policy=policy,
                       online_fit_deg=_degrees(direction_seed(event)), truth_deg=_truth_deg(event),
-                      smooth_deg=smooth_deg, files=files, resumed_variations=outcome.resumed_variations)
+                      smooth_deg=smooth_deg, files=files, resumed_variations=outcome.resumed_variations,
+                      deposited_energy=energy)

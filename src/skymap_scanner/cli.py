@@ -341,9 +341,9 @@ def _result_and_policy(result_file: Path, contours: str | None) -> tuple[Any, An
 
     try:
         result = read_result(result_file)
+        context = scan_context(result_file, result)
     except (OSError, ValueError, KeyError) as e:
         raise click.ClickException(f"{result_file}: {e}") from None
-    context = scan_context(result_file, result)
     try:
         default = get_reco_class(context.reco).default_calibration if context.reco else None
     except RecoError:
@@ -415,7 +415,8 @@ def report(result_file: Path, contours: str | None, smooth: float | None, fmt: s
         sources = read_catalogue(catalog) if catalog else None
     except (OSError, KeyError, ValueError) as e:
         raise click.ClickException(f"{catalog}: not a catalogue CSV with name, ra, dec ({e})") from None
-    products = alert_products(result, policy, smooth, context.online_fit_deg, sources)
+    products = alert_products(result, policy, smooth, context.online_fit_deg, sources,
+                              deposited_energy=context.deposited_energy)
     try:
         if gcn_schema:
             products.validate(gcn_schema)

@@ -19,6 +19,7 @@ import csv
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import healpy
 import numpy as np
@@ -33,6 +34,9 @@ from skymap_scanner.postprocess.probability import (
     uniq_order,
 )
 from skymap_scanner.sky import angular_distance, equa_to_dir
+
+if TYPE_CHECKING:
+    from skymap_scanner.postprocess.energy import DepositedEnergy
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,8 @@ class LocalizationSummary:
     online_offset_deg: float | None = None
     #: catalogue sources inside the 90 % region, nearest first (when a catalogue was given)
     sources: list[CatalogueSource] = field(default_factory=list)
+    #: deposited energy at the best fit (track scans), when estimated
+    deposited_energy: DepositedEnergy | None = None
 
     @property
     def systematic_included(self) -> bool:
@@ -130,10 +136,12 @@ def credible_extent(density: MultiOrderMap, containment: float, ra_deg: float, d
 
 def summarize(result: SkyScanResult, density: MultiOrderMap, policy: ContourCalibration, policy_name: str,
               smooth_deg: float | None = None, online_fit_deg: tuple[float, float] | None = None,
-              catalogue: list[tuple[str, float, float]] | None = None) -> LocalizationSummary:
+              catalogue: list[tuple[str, float, float]] | None = None,
+              deposited_energy: DepositedEnergy | None = None) -> LocalizationSummary:
     """Localisation summary of ``result`` with its density map (made under ``policy``, named
-    ``policy_name``, smoothed by ``smooth_deg``), the offset from the online fit (RA, Dec) [deg] and the
-    sources of ``catalogue`` (:func:`read_catalogue`) inside the 90 % region, when given."""
+    ``policy_name``, smoothed by ``smooth_deg``), the offset from the online fit (RA, Dec) [deg], the
+    sources of ``catalogue`` (:func:`read_catalogue`) inside the 90 % region and the ``deposited_energy``,
+    when given."""
     meta = result.get_event_metadata()
     ra_rad, dec_rad = result.best_dir
     ra, dec = math.degrees(ra_rad), math.degrees(dec_rad)
@@ -150,7 +158,7 @@ def summarize(result: SkyScanResult, density: MultiOrderMap, policy: ContourCali
         mjd=float(meta.mjd), is_real_event=bool(meta.is_real_event), ra_deg=ra, dec_deg=dec,
         zenith_deg=math.degrees(float(zenith)), azimuth_deg=math.degrees(float(azimuth)), regions=regions,
         policy=policy, policy_name=policy_name, smooth_deg=smooth_deg,
-        sources=sources_in_region(density, catalogue or [], ra, dec), **online)
+        sources=sources_in_region(density, catalogue or [], ra, dec), deposited_energy=deposited_energy, **online)
 
 
 def read_catalogue(path: str | Path) -> list[tuple[str, float, float]]:

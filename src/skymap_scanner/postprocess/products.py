@@ -32,6 +32,7 @@ from astropy.time import Time
 from skymap_scanner.io.skyreader_api import SkyScanResult
 from skymap_scanner.postprocess.calibration import ContourPolicy
 from skymap_scanner.postprocess.circular import circular_text
+from skymap_scanner.postprocess.energy import DepositedEnergy
 from skymap_scanner.postprocess.gcn_notice import gcn_notice, iso_utc, validate_notice
 from skymap_scanner.postprocess.localization import LocalizationSummary, summarize
 from skymap_scanner.postprocess.multiorder import multiorder_table, write_multiorder_fits
@@ -96,6 +97,7 @@ def summary_dict(summary: LocalizationSummary, policy: ContourPolicy) -> dict[st
         "online_fit": online,
         "systematic_included": summary.systematic_included,
         "sources_in_90": [asdict(s) for s in summary.sources],
+        "deposited_energy": summary.deposited_energy.as_dict() if summary.deposited_energy else None,
     }
 
 
@@ -156,14 +158,16 @@ class AlertProducts:
 def alert_products(result: SkyScanResult, policy: ContourPolicy, smooth_deg: float | None = None,
                    online_fit_deg: tuple[float, float] | None = None,
                    catalogue: list[tuple[str, float, float]] | None = None, alert_stream: str | None = None,
-                   alert_datetime: Time | None = None) -> AlertProducts:
+                   alert_datetime: Time | None = None,
+                   deposited_energy: DepositedEnergy | None = None) -> AlertProducts:
     """Every product of ``result`` under ``policy``: the density (smoothed by ``smooth_deg`` [deg] when
-    given), the summary with the offset from ``online_fit_deg`` (RA, Dec) [deg] and the ``catalogue``
-    sources in the 90 % region, the notice (``alert_datetime`` default now) and the circular text."""
+    given), the summary with the offset from ``online_fit_deg`` (RA, Dec) [deg], the ``catalogue``
+    sources in the 90 % region and the ``deposited_energy`` at the best fit, the notice (``alert_datetime``
+    default now) and the circular text."""
     smooth = smooth_deg or None
     density = probability_density(result, policy.calibration, smooth, INTERPOLATE_ORDERS)
     summary = summarize(result, density, policy.calibration, policy.name, smooth_deg=smooth,
-                        online_fit_deg=online_fit_deg, catalogue=catalogue)
+                        online_fit_deg=online_fit_deg, catalogue=catalogue, deposited_energy=deposited_energy)
     notice = gcn_notice(summary, alert_stream=alert_stream, alert_datetime=alert_datetime)
     return AlertProducts(density, summary, policy, notice, circular_text(summary), alert_stream)
 
@@ -179,6 +183,8 @@ class ScanContext:
     truth_deg: tuple[float, float] | None = None
     #: the event's total charge [PE] (charge calibrations)
     charge_pe: float | None = None
+    #: the deposited energy at the best fit, when the scan estimated one
+    deposited_energy: DepositedEnergy | None = None
 
 
 def scan_context(result_file: str | Path, result: SkyScanResult) -> ScanContext:
@@ -198,6 +204,12 @@ def scan_context(result_file: str | Path, result: SkyScanResult) -> ScanContext:
         return None if not d else (float(d["ra_deg"]), float(d["dec_deg"]))
 
     charge = scan.get("event_charge_pe")
+    energy = scan.get("deposited_energy")
+    try:
+        deposited = DepositedEnergy.from_dict(energy) if isinstance(energy, dict) else None
+    except ValueError as e:
+        raise ValueError(f"{path}: scan_metadata.deposited_energy: {e}") from None
     return ScanContext(reco=scan.get("reco_algo"), contours=scan.get("contour_policy", {}).get("source"),
                        online_fit_deg=radec(where.get("online_fit")), truth_deg=radec(where.get("truth")),
-                       charge_pe=float(charge) if isinstance(charge, int | float) else None)
+                       charge_pe=float(charge) if isinstance(charge, int | float) else None,
+                       deposited_energy=deposited)

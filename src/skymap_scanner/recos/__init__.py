@@ -69,6 +69,9 @@ class RecoInterface(ABC):
     #: contour calibration (a shipped name, ``postprocess/calibrations/``) measured for this reco and
     #: used by default for contours and alert products; None: Wilks, with a warning
     default_calibration: ClassVar[str | None] = None
+    #: after the scan, estimate the deposited energy of a track with losses at the best fit
+    #: (``postprocess/energy.py``): for track recos whose fits give no energy
+    track_energy_at_best_fit: ClassVar[bool] = False
 
     def __init__(self, event: Event, options: Mapping[str, Any] | None = None) -> None:
         self.event = event

@@ -70,6 +70,7 @@ class MpePandel(RecoInterface):
     options_model = MpePandelOptions
     #: measured on 108 simulated 100 TeV muons (docs/simulation.md)
     default_calibration = "mpe_pandel_100TeV"
+    track_energy_at_best_fit = True
 
     def __init__(self, event: Event, options=None) -> None:
         super().__init__(event, options)
