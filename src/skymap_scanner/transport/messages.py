@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
+from operator import attrgetter
 from typing import Any
 
 from skymap_scanner.pixels.types import PixelVariation, RecoPixelVariation, VariationId
@@ -29,6 +30,10 @@ WIRE_VERSION = 1
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 _N_TASK = len(fields(PixelVariation))
 _N_RESULT = len(fields(RecoPixelVariation))
+#: a variation's / result's values in field order (flat dataclasses: what ``dataclasses.astuple`` returns, ≈ 10×
+#: faster, since astuple deep-copies every value)
+_TASK_VALUES = attrgetter(*(f.name for f in fields(PixelVariation)))
+_RESULT_VALUES = attrgetter(*(f.name for f in fields(RecoPixelVariation)))
 _MAX_REASON = 500
 
 
@@ -72,13 +77,13 @@ def _dump(obj: dict[str, Any]) -> bytes:
 
 
 def encode_task(task: Task) -> bytes:
-    items = [[_num(v) if isinstance(v, float) else v for v in astuple(item)] for item in task.items]
+    items = [[_num(v) if isinstance(v, float) else v for v in _TASK_VALUES(item)] for item in task.items]
     return _dump({"v": WIRE_VERSION, "kind": "task", "scan_id": task.scan_id,
                   "task_id": task.task_id, "attempt": task.attempt, "items": items})
 
 
 def encode_result(result: Result) -> bytes:
-    rows = [[_num(v) if isinstance(v, float) else v for v in astuple(r)] for r in result.results]
+    rows = [[_num(v) if isinstance(v, float) else v for v in _RESULT_VALUES(r)] for r in result.results]
     failures = [[*f.id_tuple, f.reason[:_MAX_REASON]] for f in result.failures]
     return _dump({"v": WIRE_VERSION, "kind": "result", "scan_id": result.scan_id,
                   "task_id": result.task_id, "worker": result.worker,
