@@ -74,3 +74,9 @@ def test_nside1_scan_points_near_the_truth(cascade):
                                           float(dec)))
     assert angle < 60.0, angle
     assert out.pixels.n_pixels() == 12 and not out.failed_pixels
+    # the best pixel's own energies are the scan's deposited energy (no track estimate for a cascade reco)
+    energy = out.deposited_energy
+    best_pixel = out.pixels[best.nside][best.pixel]
+    assert (energy.e_in_gev, energy.e_tot_gev, energy.n_sources) == (best_pixel.reco_losses_inside,
+                                                                     best_pixel.reco_losses_total, 1)
+    assert "cascade_losses" in energy.hypothesis and "TeV in the detector" in out.products.circular

@@ -224,7 +224,7 @@ def scan(event: Event | str | Path, reco: str | None = None, nsides: str | None 
     finally:
         if own_reporter and reporter is not None:
             reporter.close()  # its background thread, after a scan that ended without final reports
-    energy = _deposited_energy(event, outcome) if plan.reco_cls.track_energy_at_best_fit else None
+    energy = _deposited_energy(event, outcome, plan)
     return _result(outcome, event, policy, s.smooth_deg, energy)
 
 
@@ -266,13 +266,23 @@ def _truth_deg(event: Event) -> tuple[float, float] | None:
     return _degrees((float(ra), float(dec)))
 
 
-def _deposited_energy(event: Event, outcome: ScanOutcome) -> DepositedEnergy | None:
-    """:func:`~skymap_scanner.postprocess.energy.track_deposited_energy` at the scan's best fit, with the
-    event's uncleaned pulses; None (and a warning) when it cannot be computed."""
-    best = outcome.record.manifest["progress"]["best_fit"]
+def _deposited_energy(event: Event, outcome: ScanOutcome, plan: ScanPlan) -> DepositedEnergy | None:
+    """The deposited energy at the scan's best fit: the best pixel's own E_in / E_tot when its reco fits losses
+    (E_tot > 0), else for recos with ``track_energy_at_best_fit``
+    :func:`~skymap_scanner.postprocess.energy.track_deposited_energy` with the event's uncleaned pulses, else
+    None; None (and a warning) when it cannot be computed."""
+    best = outcome.collector.results.best()
+    if best is None:
+        return None
+    if best.reco_losses_total > 0:
+        return DepositedEnergy(best.reco_losses_inside, best.reco_losses_total,
+                               f"the {plan.reco_algo} fit of the best pixel", 1)
+    if not plan.reco_cls.track_energy_at_best_fit:
+        return None
+    fit = outcome.record.manifest["progress"]["best_fit"]
     try:
-        return track_deposited_energy(event, (best["x"], best["y"], best["z"]), best["time"],
-                                      math.radians(best["zenith_deg"]), math.radians(best["azimuth_deg"]))
+        return track_deposited_energy(event, (best.x, best.y, best.z), best.time,
+                                      math.radians(fit["zenith_deg"]), math.radians(fit["azimuth_deg"]))
     except (KeyError, TypeError, ValueError, ArithmeticError) as e:
         LOGGER.warning("no deposited energy at the best fit of event %s: %s: %s", event.metadata,
                        type(e).__name__, e)

@@ -36,8 +36,8 @@ def circular_text(summary: LocalizationSummary) -> str:
                      f"{summary.online_dec_deg:.2f} deg): {summary.online_offset_deg:.2f} deg")
     if summary.deposited_energy is not None:
         e = summary.deposited_energy
-        lines.append(f"Deposited energy of a track with losses at the best fit: {e.e_in_gev / 1e3:.1f} TeV in the "
-                     f"detector, {e.e_tot_gev / 1e3:.1f} TeV along the track (not the neutrino energy)")
+        lines.append(f"Deposited energy at the best fit: {e.e_in_gev / 1e3:.1f} TeV in the detector, "
+                     f"{e.e_tot_gev / 1e3:.1f} TeV in all ({e.hypothesis}; not the neutrino energy)")
     systematics = "includes" if summary.systematic_included else "does not include"
     smoothing = f", smoothed with a {summary.smooth_deg:.2f} deg Gaussian" if summary.smooth_deg else ""
     policy = summary.policy

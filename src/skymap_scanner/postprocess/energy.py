@@ -12,7 +12,8 @@ These are *deposited* (EM-equivalent cascade) energies, not the neutrino's or th
 deposits a fraction of its energy in the detector, and the unfolding turns the muon's own Cherenkov light into
 cascade energy too. The geometry is not refitted on this likelihood (the Millipede recos of issue 16 would).
 Measured against the simulator's truth E_in (``benchmarks/track_energy.py``, docs/track-reco.md, "Deposited
-energy").
+energy"). Recos that fit losses per pixel (``cascade_losses``) report their own best-pixel energies
+instead (``api.scan``).
 
 References
 ----------
@@ -38,15 +39,13 @@ TRACK_LOSS_SPACING_M = 5.0
 
 @dataclass(frozen=True)
 class DepositedEnergy:
-    """Energies [GeV] unfolded along a track: E_in inside the detector, E_tot all; the hypothesis' sources."""
+    """Deposited (EM-equivalent) energies [GeV] at a scan's best fit, not the neutrino energy: E_in inside the
+    detector, E_tot all; ``hypothesis`` says what was fitted, with ``n_sources`` light sources."""
 
     e_in_gev: float
     e_tot_gev: float
+    hypothesis: str
     n_sources: int
-    spacing_m: float
-    #: what the numbers are (for manifests and products)
-    description: str = ("deposited (EM-equivalent) energy of a track with losses at the best fit, unfolded with "
-                        "the binned energy-loss likelihood; not the neutrino energy")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -55,8 +54,8 @@ class DepositedEnergy:
     def from_dict(cls, data: dict[str, Any]) -> DepositedEnergy:
         """Read back :meth:`as_dict` (a manifest's ``scan_metadata.deposited_energy``); raises ValueError."""
         try:
-            return cls(float(data["e_in_gev"]), float(data["e_tot_gev"]), int(data["n_sources"]),
-                       float(data["spacing_m"]), str(data.get("description", cls.description)))
+            return cls(float(data["e_in_gev"]), float(data["e_tot_gev"]), str(data["hypothesis"]),
+                       int(data["n_sources"]))
         except (KeyError, TypeError, ValueError) as e:
             raise ValueError(f"not a deposited energy record ({type(e).__name__}: {e})") from None
 
@@ -71,4 +70,5 @@ def track_deposited_energy(event: Event, vertex_m: tuple[float, float, float], t
     if not (np.all(np.isfinite(vertex)) and math.isfinite(time_ns)):
         raise ValueError(f"deposited energy needs a finite vertex and time, got {vertex.tolist()}, {time_ns}")
     fit = losses_llh(event, vertex, float(time_ns), direction_vector(zenith_rad, azimuth_rad), spacing_m)
-    return DepositedEnergy(fit.e_in, fit.e_tot, int(len(fit.energies)), float(spacing_m))
+    return DepositedEnergy(fit.e_in, fit.e_tot, f"track with losses every {spacing_m:g} m (unfolded at the best fit)",
+                           int(len(fit.energies)))
