@@ -92,12 +92,16 @@ def scanned(request):
 
 def test_default_policy_is_the_reco_calibration_everywhere(scanned):
     policy = scanned["manifest"]["scan_metadata"]["contour_policy"]
-    assert (policy["name"], policy["reason"]) == ("mpe_pandel_100TeV", "reco default")
-    assert scanned["manifest"]["localization"]["contour_policy"]["name"] == "mpe_pandel_100TeV"
-    assert "Contours: mpe_pandel_100TeV (calibrated on 108 simulated events)" in scanned["circular"]
-    assert all("mpe_pandel_100TeV" in p.name for p in (scanned["map"], scanned["sky"], scanned["zoom"]))
+    assert (policy["name"], policy["reason"]) == ("mpe_pandel_charge", "reco default")
+    # a charge calibration, evaluated at the event's total charge
+    charge = scanned["manifest"]["scan_metadata"]["event_charge_pe"]
+    assert policy["charge_pe"] == charge and policy["levels"] == load_calibration("mpe_pandel_charge").levels_at(charge)
+    assert scanned["manifest"]["localization"]["contour_policy"]["name"] == "mpe_pandel_charge"
+    n = load_calibration("mpe_pandel_charge").n_events
+    assert f"Contours: mpe_pandel_charge (calibrated on {n} simulated events)" in scanned["circular"]
+    assert all("mpe_pandel_charge" in p.name for p in (scanned["map"], scanned["sky"], scanned["zoom"]))
     with fits.open(scanned["map"]) as hdus:
-        assert hdus[1].header["CONTOUR"] == "mpe_pandel_100TeV"
+        assert hdus[1].header["CONTOUR"] == "mpe_pandel_charge"
 
 
 def test_tidy_output_folder(scanned):
@@ -120,7 +124,7 @@ def test_ligo_skymap_reads_the_map_and_its_area_is_the_contour_area(scanned):
     # the contour area a scan reports (ScanResult.contour_areas): {2ΔLLH < L90} on the scan's pixels,
     # the finest interpolated as in the map
     tiling = interpolated_tiling(llh_tiling(read_result(scanned["result"])), INTERPOLATE_ORDERS)
-    level = load_calibration("mpe_pandel_100TeV").levels["90%"]
+    level = scanned["manifest"]["scan_metadata"]["contour_policy"]["levels"]["90%"]
     assert match.contour_areas[1] == pytest.approx(contour_area_deg2(tiling, level), rel=0.05)
 
 
@@ -128,7 +132,7 @@ def test_the_map_credible_area_is_the_reported_contour_area(bronze):
     """The API's contour areas (the policy's levels on the scan's pixels) against ligo.skymap's reading
     of the written map."""
     result = bronze["api"]
-    assert result.policy.name == "mpe_pandel_100TeV"
+    assert result.policy.name == "mpe_pandel_charge"
     match = crossmatch(read_sky_map(str(bronze["map"]), moc=True), contours=(0.5, 0.9))
     assert match.contour_areas[1] == pytest.approx(result.contour_areas["90%"], rel=0.05)
     assert match.contour_areas[0] == pytest.approx(result.contour_areas["50%"], rel=0.05)

@@ -4,15 +4,19 @@ import logging
 
 import pytest
 
-from skymap_scanner.postprocess.calibration import WILKS, choose_policy
+from skymap_scanner.postprocess.calibration import WILKS, choose_policy, load_calibration
 from skymap_scanner.recos import get_reco_class
 
 
-def test_the_reco_calibration_is_the_default():
-    policy = choose_policy(None, "mpe_pandel", get_reco_class("mpe_pandel").default_calibration)
-    assert (policy.name, policy.reason, policy.source) == ("mpe_pandel_100TeV", "reco default", "mpe_pandel_100TeV")
-    assert policy.calibration.levels["90%"] == pytest.approx(25.86, abs=0.01)
-    assert policy.as_dict()["systematic_included"] is False
+def test_the_reco_calibration_is_the_default_at_the_event_charge():
+    default = get_reco_class("mpe_pandel").default_calibration
+    policy = choose_policy(None, "mpe_pandel", default, charge_pe=2745.5)
+    assert (policy.name, policy.reason, policy.source) == ("mpe_pandel_charge", "reco default", "mpe_pandel_charge")
+    assert policy.calibration.levels == load_calibration(default).levels_at(2745.5)
+    record = policy.as_dict()
+    assert record["charge_pe"] == 2745.5 and record["systematic_included"] is False
+    with pytest.raises(ValueError, match="total charge"):  # a charge calibration needs the event's charge
+        choose_policy(None, "mpe_pandel", default)
 
 
 def test_wilks_when_asked_warns_with_the_measured_coverage(caplog):

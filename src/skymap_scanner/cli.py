@@ -189,7 +189,7 @@ def scan(event_file: Path, gcd: Path | None, geometry: Path | None, **kwargs: An
 @click.option("--event-seed", type=int, default=1, show_default=True, help="seed of the simulated event")
 def demo(event_seed: int, **kwargs: Any) -> None:
     """Simulate a 100 TeV muon track, scan it (track reco unless --reco-algo says otherwise), write its
-    alert products and plot it, with the contour calibration measured for that reco at 100 TeV."""
+    alert products and plot it, with the reco's default contour calibration."""
     from skymap_scanner.event.io import write_event
     from skymap_scanner.simulation.simulate import SimulationConfig, describe, simulate_event
 

@@ -68,8 +68,9 @@ class MpePandel(RecoInterface):
     add_fallback_position = True
     default_batch_size = 64
     options_model = MpePandelOptions
-    #: measured on 108 simulated 100 TeV muons (docs/simulation.md)
-    default_calibration = "mpe_pandel_100TeV"
+    #: levels as a function of the event's total charge, measured on simulated muons of 10 TeV-10 PeV
+    #: (docs/simulation.md, "Levels as a function of the event's total charge")
+    default_calibration = "mpe_pandel_charge"
     track_energy_at_best_fit = True
 
     def __init__(self, event: Event, options=None) -> None:
