@@ -56,7 +56,7 @@ def cli() -> None:
     """Scan the sky for the direction of an IceCube event (no IceTray needed)."""
 
 
-#: the demo's reco (its default contours: the calibration measured for it at the demo's energy)
+#: the demo's reco (its default contours: the calibration the reco ships)
 DEMO_RECO = "mpe_pandel"
 _CONTOURS_HELP = ("contour policy of areas, map, notice and plots: wilks, a shipped calibration (e.g. "
                   "mpe_pandel_100TeV) or a JSON file from benchmarks/physics.py (default: the reco's "
