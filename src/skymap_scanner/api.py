@@ -96,7 +96,8 @@ class ScanResult:
     files: dict[str, Path] = field(default_factory=dict)
     #: variations taken from a checkpoint instead of being fitted again
     resumed_variations: int = 0
-    #: deposited energy of a track with losses at the best fit (track recos that fit no energy), else None
+    #: deposited energy at the best fit (the reco's own when it fits losses, else for track recos a track with
+    #: losses unfolded there), else None
     deposited_energy: DepositedEnergy | None = None
 
     @cached_property
