@@ -42,7 +42,7 @@ from skymap_scanner.settings import Settings
 from skymap_scanner.sky import angular_distance, dir_to_equa
 
 #: reco options that restore the configuration the last speed change replaced (docs/track-reco.md, "Speed")
-BASELINE_OPTIONS = {"mpe_pandel": {"refine_fallback": "true"}, "mpe_pandel_pointed": {"refine_fallback": "true"}}
+BASELINE_OPTIONS = {"mpe_pandel": {"tabulated_pdf": "false"}, "mpe_pandel_pointed": {"tabulated_pdf": "false"}}
 #: calibrated contour levels per reco (postprocess/calibrations)
 CALIBRATIONS = {"mpe_pandel": "mpe_pandel_100TeV", "mpe_pandel_pointed": "mpe_pandel_100TeV"}
 REFERENCE_SCANS = Path(__file__).resolve().parents[2] / "shared" / "data" / "reference" / "full_scans"

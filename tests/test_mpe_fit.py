@@ -40,11 +40,14 @@ def test_dom_hits_group_pulses(event):
                                                   for k in np.unique(event.pulses.dom_keys())]) + 1e-9)
 
 
-def test_objective_gradient(event, fitter):
+@pytest.mark.parametrize("tabulated", [True, False])
+def test_objective_gradient(event, tabulated):
+    fitter = TrackFitter(DomHits.from_event(event), MpeSettings(tabulated=tabulated))
     _, p = truth_frame(event)
     frame = tr.track_frame(*p)
     s_ref = fitter.hits.center_m @ p
-    args = (fitter.hits.position_m, fitter.hits.first_time_ns, fitter._n_photons, frame, s_ref, fitter._model)
+    args = (fitter.hits.position_m, fitter.hits.first_time_ns, fitter._n_photons, frame, s_ref, fitter._model,
+            fitter._table, fitter._grid)
     for a, b, t0 in ((5.0, -3.0, 10_100.0), (60.0, 40.0, 9_900.0), (-150.0, 10.0, 10_400.0)):
         f, ga, gb, gt, *_ = tr.objective(a, b, t0, *args)
         for grad, step in ((ga, (1e-4, 0, 0)), (gb, (0, 1e-4, 0)), (gt, (0, 0, 1e-4))):

@@ -25,9 +25,10 @@ else:
 
 
 @cuda.jit
-def fit_kernel(pos, t_hit, n_ph, bright, center, directions, seeds, model, max_iter, out):  # pragma: no cover
+def fit_kernel(pos, t_hit, n_ph, bright, center, directions, seeds, model, table, grid, max_iter,
+               out):  # pragma: no cover
     """out[k] = fit of (directions[k], seeds[k]) for every thread k < len(out) (see ``fit_row``)."""
     k = cuda.grid(1)
     if k < out.shape[0]:
         fit_row(k, host(pos), host(t_hit), host(n_ph), host(bright), host(center), host(directions),
-                host(seeds), model, max_iter, host(out))
+                host(seeds), model, host(table), grid, max_iter, host(out))

@@ -68,14 +68,30 @@ def _kernel() -> Any:
     return fit_kernel
 
 
+_DEVICE_TABLES: dict[int, Any] = {}
+
+
+def _device_table(table: np.ndarray) -> Any:
+    """The convolved Pandel table on the device, copied once per (read-only, cached) host table."""
+    from numba import cuda
+
+    key = id(table)
+    if key not in _DEVICE_TABLES:
+        _DEVICE_TABLES[key] = (table, cuda.to_device(np.ascontiguousarray(table)))
+    return _DEVICE_TABLES[key][1]
+
+
 def fit_batch_gpu(pos: np.ndarray, t_hit: np.ndarray, n_ph: np.ndarray, bright: np.ndarray, center: np.ndarray,
-                  directions: np.ndarray, seeds: np.ndarray, model: tuple, max_iter: int, out: np.ndarray) -> None:
+                  directions: np.ndarray, seeds: np.ndarray, model: tuple, table: np.ndarray, grid: tuple,
+                  max_iter: int, out: np.ndarray) -> None:
     """:func:`~skymap_scanner.fit.track._fit_batch` on the GPU: same arguments, fills ``out`` (F, 6)."""
     from numba import cuda
 
     n = out.shape[0]
     args = [cuda.to_device(np.ascontiguousarray(a)) for a in (pos, t_hit, n_ph, bright, center, directions, seeds)]
+    d_table = _device_table(table)
     d_out = cuda.device_array_like(out)
     blocks = (n + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
-    _kernel()[blocks, THREADS_PER_BLOCK](*args, tuple(float(m) for m in model), int(max_iter), d_out)
+    _kernel()[blocks, THREADS_PER_BLOCK](*args, tuple(float(m) for m in model), d_table,
+                                         tuple(float(g) for g in grid), int(max_iter), d_out)
     d_out.copy_to_host(out)

@@ -42,7 +42,8 @@ from skymap_scanner.physics.constants import (
     PANDEL_H2,
     PandelIce,
 )
-from skymap_scanner.physics.likelihood import mpe_dom_loglike, mpe_photon_count
+from skymap_scanner.physics.cpandel_table import NO_TABLE, cached_table
+from skymap_scanner.physics.likelihood import mpe_dom_loglike_tabulated, mpe_photon_count
 
 #: Armijo sufficient-decrease constant; a rejected step is shortened by quadratic interpolation (to
 #: 0.1-0.5 of itself; BACKTRACK when the interpolation has no minimum)
@@ -70,6 +71,9 @@ class MpeSettings:
     jitter_ns: float = JITTER_MPE_NS
     noise_floor_per_ns: float = NOISE_FLOOR_PER_NS
     max_iterations: int = 60
+    #: ln p_σ and ln S_σ interpolated in a table (``physics.cpandel_table``; ≈ 4× faster per DOM, within
+    #: ``TABLE_TOLERANCE`` of the exact kernels, which run outside its grid) instead of computed exactly
+    tabulated: bool = True
 
     def model(self) -> tuple[float, float, float, float, float, float, float, float]:
         """(ρ, λ, p1, cs0, cs1, cs2, σ, ln floor) as the kernels take them."""
@@ -77,18 +81,24 @@ class MpeSettings:
         return (ice.rho_per_ns, ice.scattering_length_m, ice.p1, ice.cs0, ice.cs1, ice.cs2, self.jitter_ns,
                 math.log(self.noise_floor_per_ns))
 
+    def table(self) -> tuple[np.ndarray, tuple]:
+        """(table, grid) of the convolved Pandel for this ice and jitter (``NO_TABLE`` unless ``tabulated``)."""
+        return cached_table(self.ice.rho_per_ns, self.jitter_ns) if self.tabulated else NO_TABLE
+
 
 # -- objective -----------------------------------------------------------------------------------------
 @njit(cache=True, error_model="numpy")
 def objective(a: float, b: float, t0: float, pos: np.ndarray, t_hit: np.ndarray, n_ph: np.ndarray,
-              frame: tuple, s_ref: float, model: tuple) -> tuple:
+              frame: tuple, s_ref: float, model: tuple, table: np.ndarray, grid: tuple) -> tuple:
     """-ln L, its gradient (a, b, t0) and the timing Hessian (6 unique elements) for one track.
 
     Timing Hessian: Σ_i max(-∂²ℓ_i/∂t², 0) ∇t_i ∇t_iᵀ with ∇t_i the gradient of DOM i's residual — the
     exact Hessian without the ξ (d_eff) curvature and the residuals' own curvature, positive
     semi-definite, and free of the outliers that dominate a BHHH matrix far from the minimum.
 
-    ``frame`` = (px, py, pz, e1x, e1y, e1z, e2x, e2y, e2z)."""
+    ``n_ph`` (D, 2): N and ln N per DOM; ``frame`` = (px, py, pz, e1x, e1y, e1z, e2x, e2y, e2z);
+    (``table``, ``grid``): the tabulated convolved Pandel of ``physics.cpandel_table`` (``NO_TABLE``: the exact
+    kernels)."""
     px, py, pz, e1x, e1y, e1z, e2x, e2y, e2z = frame
     rho, lam, p1, cs0, cs1, cs2, sigma, ln_floor = model
     k_over_c = CHERENKOV_PATH_FACTOR / C_VACUUM_M_PER_NS
@@ -101,7 +111,8 @@ def objective(a: float, b: float, t0: float, pos: np.ndarray, t_hit: np.ndarray,
         d, cos_eta, dd1, dd2, dc1, dc2 = transverse_geometry(u1, u2, e1z, e2z, pz)
         t_res = t_hit[i] - t0 - direct_delay_ns(x * px + y * py + z * pz - s_ref, d)
         xi = (p1 * d + cs0 + cos_eta * (cs1 + cs2 * cos_eta)) / lam
-        ell, dl_dt, dl_dxi, d2l_dt2 = mpe_dom_loglike(t_res, xi, n_ph[i], rho, sigma, ln_floor)
+        ell, dl_dt, dl_dxi, d2l_dt2 = mpe_dom_loglike_tabulated(t_res, xi, n_ph[i, 0], n_ph[i, 1], rho, sigma,
+                                                                ln_floor, table, grid)
         dxi_dc = (cs1 + 2.0 * cs2 * cos_eta) / lam
         # u1 = X·e1 - a: ∂/∂a = -∂/∂u1; t_res falls by (K/c) ∂d
         la = dl_dt * k_over_c * dd1 - dl_dxi * (p1 * dd1 / lam + dxi_dc * dc1)
@@ -217,18 +228,19 @@ def _direct_time(a, b, i, pos, t_hit, frame, s_ref):
 
 
 @njit(cache=True, error_model="numpy")
-def fit_one(pos, t_hit, n_ph, bright, frame, s_ref, seed, model, max_iter):
+def fit_one(pos, t_hit, n_ph, bright, frame, s_ref, seed, model, table, grid, max_iter):
     """Minimise -ln L from the seed position (x, y, z) [m], starting at the best of the earliest allowed time
     and the direct-light times of the DOMs ``bright`` (indices); returns (-ln L, a, b, t0, evaluations)."""
     px, py, pz, e1x, e1y, e1z, e2x, e2y, e2z = frame
     sx, sy, sz = seed
     a, b = _clamp_radius(sx * e1x + sy * e1y + sz * e1z, sx * e2x + sy * e2y + sz * e2z)
     t0 = _earliest_time(a, b, pos, t_hit, frame, s_ref)
-    f, ga, gb, gt, m00, m01, m02, m11, m12, m22 = objective(a, b, t0, pos, t_hit, n_ph, frame, s_ref, model)
+    f, ga, gb, gt, m00, m01, m02, m11, m12, m22 = objective(a, b, t0, pos, t_hit, n_ph, frame, s_ref, model, table,
+                                                            grid)
     n_eval = 1
     for j in range(bright.shape[0]):
         tj = _direct_time(a, b, bright[j], pos, t_hit, frame, s_ref)
-        res = objective(a, b, tj, pos, t_hit, n_ph, frame, s_ref, model)
+        res = objective(a, b, tj, pos, t_hit, n_ph, frame, s_ref, model, table, grid)
         n_eval += 1
         if res[0] < f:
             t0 = tj
@@ -248,7 +260,7 @@ def fit_one(pos, t_hit, n_ph, bright, frame, s_ref, seed, model, max_iter):
         for _ in range(MAX_BACKTRACKS):
             na, nb = _clamp_radius(a + alpha * da, b + alpha * db)
             nt = t0 + alpha * dt
-            res = objective(na, nb, nt, pos, t_hit, n_ph, frame, s_ref, model)
+            res = objective(na, nb, nt, pos, t_hit, n_ph, frame, s_ref, model, table, grid)
             n_eval += 1
             if res[0] <= f + ARMIJO_C1 * alpha * slope:
                 accepted = True
@@ -274,14 +286,14 @@ def track_frame(px: float, py: float, pz: float) -> tuple:
 
 
 @njit(cache=True, error_model="numpy")
-def fit_row(k, pos, t_hit, n_ph, bright, center, directions, seeds, model, max_iter, out):
+def fit_row(k, pos, t_hit, n_ph, bright, center, directions, seeds, model, table, grid, max_iter, out):
     """Fit row k: direction ``directions[k]`` (travel), seed ``seeds[k]``; writes out[k] = (-ln L, x, y, z,
     t0, evaluations). The unit of work of both back-ends: a ``prange`` iteration on the CPU
     (:func:`_fit_batch`), one thread on a GPU (``fit/gpu.py``)."""
     frame = track_frame(directions[k, 0], directions[k, 1], directions[k, 2])
     s_ref = center[0] * frame[0] + center[1] * frame[1] + center[2] * frame[2]
     seed = (seeds[k, 0], seeds[k, 1], seeds[k, 2])
-    f, a, b, t0, it = fit_one(pos, t_hit, n_ph, bright, frame, s_ref, seed, model, max_iter)
+    f, a, b, t0, it = fit_one(pos, t_hit, n_ph, bright, frame, s_ref, seed, model, table, grid, max_iter)
     for j in range(3):
         out[k, 1 + j] = a * frame[3 + j] + b * frame[6 + j] + s_ref * frame[j]
     out[k, 0] = f
@@ -290,10 +302,10 @@ def fit_row(k, pos, t_hit, n_ph, bright, center, directions, seeds, model, max_i
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
-def _fit_batch(pos, t_hit, n_ph, bright, center, directions, seeds, model, max_iter, out):
+def _fit_batch(pos, t_hit, n_ph, bright, center, directions, seeds, model, table, grid, max_iter, out):
     """Fit every row: directions (F, 3) travel, seeds (F, 3); out (F, 6) = (-ln L, x, y, z, t0, evaluations)."""
     for k in prange(directions.shape[0]):
-        fit_row(k, pos, t_hit, n_ph, bright, center, directions, seeds, model, max_iter, out)
+        fit_row(k, pos, t_hit, n_ph, bright, center, directions, seeds, model, table, grid, max_iter, out)
 
 
 @dataclass(frozen=True)
@@ -315,9 +327,12 @@ class TrackFitter:
         self.settings = settings or MpeSettings()
         #: "cpu" or "gpu" after the fallback (:func:`skymap_scanner.fit.gpu.resolve_device`)
         self.device = resolve_device(device)
-        self._n_photons = np.array([mpe_photon_count(q) for q in hits.charge_pe])
+        n_photons = np.array([mpe_photon_count(q) for q in hits.charge_pe])
+        #: (N, ln N) per DOM: the MPE photon count and its logarithm
+        self._n_photons = np.ascontiguousarray(np.column_stack([n_photons, np.log(n_photons)]))
         self._bright = np.ascontiguousarray(np.argsort(-hits.charge_pe, kind="stable")[:START_TIME_CANDIDATES])
         self._model = self.settings.model()
+        self._table, self._grid = self.settings.table()
 
     def fit(self, directions: np.ndarray, seeds: np.ndarray) -> FitResult:
         """``directions`` (N, 3) unit travel vectors; ``seeds`` (N, S, 3) seed positions [m], rows with a
@@ -332,7 +347,7 @@ class TrackFitter:
             run = fit_batch_gpu if self.device == "gpu" else _fit_batch
             run(h.position_m, h.first_time_ns, self._n_photons, self._bright, h.center_m,
                 np.ascontiguousarray(directions[owner]), np.ascontiguousarray(seeds[owner, which]),
-                self._model, self.settings.max_iterations, out)
+                self._model, self._table, self._grid, self.settings.max_iterations, out)
         return _best_per_owner(len(directions), owner, out)
 
 

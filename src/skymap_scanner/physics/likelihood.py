@@ -19,6 +19,7 @@ import numpy as np
 from numba import njit
 
 from skymap_scanner.physics.constants import NOISE_FLOOR_PER_NS, PandelIce
+from skymap_scanner.physics.cpandel_table import cpandel_log_table
 from skymap_scanner.physics.pandel import cpandel_log
 
 
@@ -42,7 +43,36 @@ def mpe_dom_loglike(t_res: float, xi: float, n_photons: float, rho: float, sigma
         d_dt -= extra * hazard
         d_dxi += extra * ds_dxi
         d2_dt2 -= extra * hazard * (dp_dt + hazard)
-    # ℓ = ln(e^a + e^b): weight w of the physics term, ∂²ℓ = w ∂² + w (1 - w) (∂)²
+    return _with_floor(ln_phys, d_dt, d_dxi, d2_dt2, ln_floor)
+
+
+@njit(cache=True, error_model="numpy")
+def mpe_dom_loglike_tabulated(t_res: float, xi: float, n_photons: float, ln_n_photons: float, rho: float,
+                              sigma: float, ln_floor: float, table: np.ndarray,
+                              grid: tuple) -> tuple[float, float, float, float]:
+    """:func:`mpe_dom_loglike` with ln p_σ and ln S_σ interpolated in ``table`` (``cpandel_table.build_table(ρ,
+    σ)``; the derivatives are the interpolant's own), and the exact kernels outside its grid; ``ln_n_photons``
+    = ln N, precomputed (a logarithm per DOM is a quarter of the tabulated cost)."""
+    with_sf = n_photons > 1.5
+    inside, lnp, dp_dt, dp_dxi, d2p_dt2, lns, ds_dt, ds_dxi, d2s_dt2 = cpandel_log_table(t_res, xi, table, grid,
+                                                                                          with_sf)
+    if not inside:
+        return mpe_dom_loglike(t_res, xi, n_photons, rho, sigma, ln_floor)
+    ln_phys, d_dt, d_dxi, d2_dt2 = lnp, dp_dt, dp_dxi, d2p_dt2
+    if with_sf:
+        extra = n_photons - 1.0
+        ln_phys += ln_n_photons + extra * lns
+        d_dt += extra * ds_dt
+        d_dxi += extra * ds_dxi
+        d2_dt2 += extra * d2s_dt2
+    return _with_floor(ln_phys, d_dt, d_dxi, d2_dt2, ln_floor)
+
+
+@njit(cache=True, error_model="numpy")
+def _with_floor(ln_phys: float, d_dt: float, d_dxi: float, d2_dt2: float,
+                ln_floor: float) -> tuple[float, float, float, float]:
+    """ℓ = ln(L + floor) and its derivatives from ln L's: with w = L/(L + floor) the weight of the physics
+    term, ∂ℓ = w ∂ ln L and ∂²ℓ = w ∂² ln L + w (1 - w) (∂ ln L)²."""
     if ln_phys >= ln_floor:
         e = math.exp(ln_floor - ln_phys)
         value, weight = ln_phys + math.log1p(e), 1.0 / (1.0 + e)

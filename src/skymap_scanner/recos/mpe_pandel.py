@@ -57,10 +57,14 @@ class MpePandelOptions(RecoOptions):
     #: "cpu" or "gpu" (CUDA, same kernels; falls back to the CPU with one warning); None:
     #: $SKYMAP_SCANNER_DEVICE, else the CPU
     device: Literal["cpu", "gpu"] | None = None
+    #: ln p_σ and ln S_σ interpolated in a table built at start-up (``physics/cpandel_table.py``; ≈ 2×
+    #: faster scans, best fits and areas unchanged: ``docs/track-reco.md``, "Speed"); false: the exact kernels
+    tabulated_pdf: bool = True
 
     def settings(self) -> MpeSettings:
         return MpeSettings(ice=PANDEL_ICE[self.ice], jitter_ns=self.jitter_ns,
-                           noise_floor_per_ns=self.noise_floor_hz * HZ_PER_NS, max_iterations=self.max_iterations)
+                           noise_floor_per_ns=self.noise_floor_hz * HZ_PER_NS, max_iterations=self.max_iterations,
+                           tabulated=self.tabulated_pdf)
 
 
 class MpePandel(RecoInterface):
