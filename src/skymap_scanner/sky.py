@@ -16,12 +16,14 @@ import contextlib
 import functools
 import warnings
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
-from astropy import units as u
-from astropy.coordinates import ICRS, AltAz, EarthLocation, SkyCoord
-from astropy.time import Time
-from astropy.utils import iers
+
+if TYPE_CHECKING:
+    from astropy.coordinates import AltAz
+
+# astropy (≈ 0.5 s to import) is imported where a conversion runs: fit workers never convert coordinates
 
 #: IceTray astro/I3Astro.h (ICECUBE_LATITUDE, ICECUBE_LONGITUDE); height from i3astropy
 ICECUBE_LATITUDE_DEG = -89.9944
@@ -33,6 +35,8 @@ ICECUBE_HEIGHT_M = 883.9
 def bundled_iers() -> Iterator[None]:
     """No network here or on clusters: while active, astropy uses its bundled IERS tables and never
     downloads; beyond their range it warns (silenced) instead of failing. The caller's settings return."""
+    from astropy.utils import iers
+
     with (iers.conf.set_temp("auto_download", False), iers.conf.set_temp("iers_degraded_accuracy", "warn"),
           warnings.catch_warnings()):
         warnings.simplefilter("ignore", iers.IERSDegradedAccuracyWarning)
@@ -41,6 +45,10 @@ def bundled_iers() -> Iterator[None]:
 
 @functools.cache
 def _frame(mjd: float) -> AltAz:
+    from astropy import units as u
+    from astropy.coordinates import AltAz, EarthLocation
+    from astropy.time import Time
+
     location = EarthLocation.from_geodetic(
         lon=ICECUBE_LONGITUDE_DEG * u.deg, lat=ICECUBE_LATITUDE_DEG * u.deg, height=ICECUBE_HEIGHT_M * u.m
     )
@@ -50,6 +58,9 @@ def _frame(mjd: float) -> AltAz:
 
 def dir_to_equa(zenith: np.ndarray, azimuth: np.ndarray, mjd: float) -> tuple[np.ndarray, np.ndarray]:
     """Detector direction (rad) at ``mjd`` (UTC) -> (RA, Dec) in rad, ICRS."""
+    from astropy import units as u
+    from astropy.coordinates import ICRS, SkyCoord
+
     zen = np.asarray(zenith, dtype=np.float64)
     azi = np.asarray(azimuth, dtype=np.float64)
     alt = np.pi / 2 - zen
@@ -61,6 +72,9 @@ def dir_to_equa(zenith: np.ndarray, azimuth: np.ndarray, mjd: float) -> tuple[np
 
 def equa_to_dir(ra: np.ndarray, dec: np.ndarray, mjd: float) -> tuple[np.ndarray, np.ndarray]:
     """(RA, Dec) in rad, ICRS -> detector (zenith, azimuth) in rad at ``mjd`` (UTC)."""
+    from astropy import units as u
+    from astropy.coordinates import ICRS, SkyCoord
+
     with bundled_iers():
         coord = SkyCoord(
             ra=np.asarray(ra, dtype=np.float64) * u.rad, dec=np.asarray(dec, dtype=np.float64) * u.rad,
