@@ -20,7 +20,7 @@ from skymap_scanner.physics.cpandel_table import (
     cached_table,
     cpandel_log_table,
 )
-from skymap_scanner.physics.likelihood import mpe_dom_loglike, mpe_dom_loglike_tabulated
+from skymap_scanner.physics.likelihood import FLOOR_GAP, mpe_dom_loglike, mpe_dom_loglike_tabulated
 from skymap_scanner.physics.pandel import cpandel_log
 
 LN_FLOOR = math.log(NOISE_FLOOR_PER_NS)
@@ -109,3 +109,22 @@ def test_table_is_cached_and_read_only():
     assert cached_table(PANDEL_H2.rho_per_ns, JITTER_MPE_NS) is a
     with pytest.raises(ValueError):
         a[0][0, 0, 0] = 1.0
+
+
+def test_deep_gaussian_tail_is_the_floor_alone():
+    """Where the bound N φ(t/σ)/σ on L is below e^-40 of the floor, the tabulated likelihood skips the physics
+    term: the exact kernels give the same value and derivatives to double precision."""
+    table, grid = cached_table(PANDEL_H2.rho_per_ns, JITTER_MPE_NS)
+    rho, sigma = PANDEL_H2.rho_per_ns, JITTER_MPE_NS
+    checked = 0
+    for t in np.linspace(-200.0, -20.0, 181):
+        for xi, n in ((0.07, 1.0), (1.0, 3.0), (5.0, 40.0), (30.0, 2000.0)):
+            bound = math.log(n) - 0.5 * (t / sigma) ** 2 - math.log(sigma) - 0.5 * math.log(2 * math.pi)
+            if bound >= LN_FLOOR - FLOOR_GAP:
+                continue
+            checked += 1
+            exact = mpe_dom_loglike(t, xi, n, rho, sigma, LN_FLOOR)
+            tabulated = mpe_dom_loglike_tabulated(t, xi, n, math.log(n), rho, sigma, LN_FLOOR, table, grid)
+            assert tabulated == (LN_FLOOR, 0.0, 0.0, 0.0)
+            np.testing.assert_allclose(exact, tabulated, rtol=0, atol=1e-15)
+    assert checked > 400

@@ -21,6 +21,11 @@ from numba import njit
 from skymap_scanner.physics.constants import NOISE_FLOOR_PER_NS, PandelIce
 from skymap_scanner.physics.cpandel_table import cpandel_log_table
 from skymap_scanner.physics.pandel import cpandel_log
+from skymap_scanner.physics.special import LN_SQRT_2PI
+
+#: the tabulated likelihood returns the floor alone where an upper bound on L is below e^-FLOOR_GAP floor
+#: (the physics term then changes ln(L + floor) by < 1e-17, below double precision)
+FLOOR_GAP = 40.0
 
 
 @njit(cache=True, error_model="numpy")
@@ -53,6 +58,10 @@ def mpe_dom_loglike_tabulated(t_res: float, xi: float, n_photons: float, ln_n_ph
     """:func:`mpe_dom_loglike` with ln p_σ and ln S_σ interpolated in ``table`` (``cpandel_table.build_table(ρ,
     σ)``; the derivatives are the interpolant's own), and the exact kernels outside its grid; ``ln_n_photons``
     = ln N, precomputed (a logarithm per DOM is a quarter of the tabulated cost)."""
+    if t_res < 0.0 and ln_n_photons - 0.5 * (t_res / sigma) ** 2 - math.log(sigma) - LN_SQRT_2PI < ln_floor - FLOOR_GAP:
+        # deep in the Gaussian tail p_σ(t) ≤ φ(t/σ)/σ (t < 0; S_σ ≤ 1): L < e^-FLOOR_GAP floor, so
+        # ln(L + floor) = ln floor and the derivatives vanish to double precision
+        return ln_floor, 0.0, 0.0, 0.0
     with_sf = n_photons > 1.5
     inside, lnp, dp_dt, dp_dxi, d2p_dt2, lns, ds_dt, ds_dxi, d2s_dt2 = cpandel_log_table(t_res, xi, table, grid,
                                                                                           with_sf)
