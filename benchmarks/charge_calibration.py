@@ -3,12 +3,13 @@ several energies, and measure their coverage per energy on events they were not 
 
 Usage:
   python benchmarks/charge_calibration.py LOG.jsonl|RUN.json [...] [--folds 5] [--test-only starting]
-      [--write FILE.json] [--output SUMMARY.json]
+      [--knots-pe Q ...] [--write FILE.json] [--output SUMMARY.json]
 
 Inputs: the JSON-lines logs of ``physics.py --log`` or its ``--output`` files (one energy or
 ``--energies``). All events must share reco, options and nside progression. The calibration is
 :class:`~skymap_scanner.postprocess.calibration.ChargeCalibration` (``postprocess/calibration_fit.py``:
-ln L_q = a_q + b_q log10(Q / 1000 PE), quantile regression). Per energy (and through-going/starting)
+ln L_q = a_q + b_q u + Σ_j c_qj max(u - k_j, 0), u = log10(Q / 1000 PE), quantile regression; the knots
+at the charges ``--knots-pe``, none by default). Per energy (and through-going/starting)
 the table gives: events, median charge, median and 68 % angular error, Wilks coverage, the coverage
 of ONE pair of levels fitted to all energies (what a fixed calibration does), and the charge
 calibration's coverage, each event tested with levels fitted to the other folds (k-fold by event).
@@ -76,7 +77,7 @@ def _group(settings: dict[str, Any]) -> str:
 
 
 def summarize(rows: list[tuple[dict[str, Any], dict[str, Any]]], folds: int,
-              test_only: tuple[str, ...] = ()) -> dict[str, Any]:
+              test_only: tuple[str, ...] = (), knots_pe: tuple[float, ...] = ()) -> dict[str, Any]:
     rows = [(s, o) for s, o in rows if math.isfinite(o["two_dllh_truth"])]
     x = np.array([o["two_dllh_truth"] for _, o in rows])
     q = np.array([o["charge_pe"] for _, o in rows])
@@ -84,10 +85,10 @@ def summarize(rows: list[tuple[dict[str, Any], dict[str, Any]]], folds: int,
     groups = np.array([_group(s) for s, _ in rows])
     fitted = np.array([_kind(s) not in test_only for s, _ in rows])
     inside = {k: np.zeros(len(x), bool) for k in CONTAINMENTS}
-    for k, v in cross_validated_inside(x[fitted], q[fitted], folds).items():
+    for k, v in cross_validated_inside(x[fitted], q[fitted], folds, knots_pe).items():
         inside[k][fitted] = v
     fixed = calibrate(x[fitted], "one pair of levels for every energy")
-    cal = fit_charge_calibration(x[fitted], q[fitted], "all")
+    cal = fit_charge_calibration(x[fitted], q[fitted], "all", knots_pe=knots_pe)
     for i in np.flatnonzero(~fitted):  # test-only events: the calibration of all fitted events
         levels = cal.levels_at(q[i])
         for k in CONTAINMENTS:
@@ -108,6 +109,7 @@ def summarize(rows: list[tuple[dict[str, Any], dict[str, Any]]], folds: int,
     return {"n_events": int(fitted.sum()), "n_test_only": int((~fitted).sum()), "test_only": list(test_only),
             "folds": folds, "settings": {k: rows[0][0].get(k) for k in SHARED},
             "seeds": sorted({s.get("seed") for s, _ in rows}), "coefficients": cal.coefficients,
+            "knots_pe": list(knots_pe), "knots_u": list(cal.knots_u),
             "charge_range_pe": cal.charge_range_pe, "fixed_levels": fixed.levels,
             "charge_calibrated_coverage_cv": {k: float(np.mean(v[fitted])) for k, v in inside.items()},
             "wilks_coverage": coverage(x[fitted], WILKS), "groups": dict(table)}
@@ -130,9 +132,11 @@ def print_table(summary: dict[str, Any]) -> None:
     if summary["n_test_only"]:
         print(f"* not fitted ({', '.join(summary['test_only'])}): coverage of the calibration fitted to the others")
     c = summary["charge_calibrated_coverage_cv"]
+    knots = "".join(f" + c{j + 1} max(u - {k:.3f}, 0)" for j, k in enumerate(summary["knots_u"]))
     print(f"all {summary['n_events']} events, {summary['folds']}-fold CV: charge-calibrated coverage {pair(c)}; "
-          f"ln L = a + b log10(Q/1000 PE): " + ", ".join(
-              f"{k}: a {a:.3f}, b {b:.3f}" for k, (a, b) in summary["coefficients"].items()))
+          f"ln L = a + b u{knots}, u = log10(Q/1000 PE): " + "; ".join(
+              f"{k}: " + ", ".join(f"{v:.3f}" for v in coefficients) for k, coefficients in
+              summary["coefficients"].items()))
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -143,9 +147,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                    help="events of this kind (starting, muon, ...) are tested, not fitted (repeatable)")
     p.add_argument("--write", type=Path, help="write the calibration fitted to all fitted events (JSON, as shipped)")
     p.add_argument("--output", type=Path, help="write this summary (JSON)")
+    p.add_argument("--knots-pe", type=float, nargs="*", default=[], metavar="Q",
+                   help="total charges [PE] where the slope of ln L against log10 Q may change (default: none)")
     args = p.parse_args(argv)
+    knots = tuple(args.knots_pe)
     rows = load_events(args.inputs)
-    summary = summarize(rows, args.folds, tuple(args.test_only))
+    summary = summarize(rows, args.folds, tuple(args.test_only), knots)
     print_table(summary)
     if args.write:
         s = summary["settings"]
@@ -153,8 +160,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         fitted_groups = [g for g, t in summary["groups"].items() if t["in_fit"]]
         description = (f"{s['reco']} (options {s['reco_options'] or 'default'}) on {summary['n_events']} simulated "
                        f"muons ({', '.join(fitted_groups)}; skymap_scanner.simulation seeds {summary['seeds']}), "
-                       f"{s['nsides']} scans: 50 %/90 % quantiles of 2ΔLLH at the true direction as a power law in "
-                       "the event's total charge (benchmarks/physics.py, benchmarks/charge_calibration.py)")
+                       f"{s['nsides']} scans: 50 %/90 % quantiles of 2ΔLLH at the true direction as a "
+                       + (f"broken power law (slope changes at {', '.join(f'{k:.0f}' for k in knots)} PE)" if knots
+                          else "power law") + " in the event's total charge (benchmarks/physics.py, "
+                       "benchmarks/charge_calibration.py)")
         details = {**s, "seeds": summary["seeds"], "scanner_version": __version__,
                    "measured": datetime.date.today().isoformat(), "folds": args.folds,
                    "groups": {g: {k: t[k] for k in ("n_events", "in_fit", "median_charge_pe", "wilks_coverage",
@@ -164,7 +173,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                    "charge_calibrated_coverage_cv": summary["charge_calibrated_coverage_cv"]}
         x = np.array([o["two_dllh_truth"] for _, o in finite])
         q = np.array([o["charge_pe"] for _, o in finite])
-        print(f"calibration: {fit_charge_calibration(x, q, description, details).write(args.write)}")
+        calibration = fit_charge_calibration(x, q, description, details, knots)
+        print(f"calibration: {calibration.write(args.write)}")
     if args.output:
         args.output.write_text(json.dumps(summary, indent=2) + "\n")
     return summary

@@ -56,6 +56,31 @@ def test_the_fit_recovers_a_power_law_and_covers_in_every_charge_decade():
     assert np.mean(x[decade == 2] < fixed.levels["90%"]) > 0.97 and np.mean(x[decade == 5] < fixed.levels["90%"]) < 0.7
 
 
+def test_a_knot_recovers_a_broken_power_law_that_a_line_cannot():
+    """Scale s(Q) = (Q/1000)^0.2 below 20 000 PE and steepening to slope 1.0 above: with the knot at 20 000 PE
+    the fit recovers both slopes and covers on both sides of it; the straight line over-covers near the knot."""
+    rng = np.random.default_rng(7)
+    q = 10 ** rng.uniform(2, 6, 4000)
+    u = np.log10(q / CHARGE_PIVOT_PE)
+    knot = math.log10(20.0)
+    x = np.exp(math.log(10) * (0.2 * u + 0.8 * np.maximum(u - knot, 0.0))) * rng.chisquare(2, len(q))
+    broken = fit_charge_calibration(x, q, "synthetic", knots_pe=(2.0e4,))
+    assert broken.knots_u == pytest.approx((knot,))
+    for k in ("50%", "90%"):
+        _, b, c = broken.coefficients[k]
+        assert b / math.log(10) == pytest.approx(0.2, abs=0.05) and c / math.log(10) == pytest.approx(0.8, abs=0.08)
+    line = fit_charge_calibration(x, q, "synthetic")
+    near = (q > 1e4) & (q < 4e4)
+    for cal, expected in ((broken, (0.85, 0.95)), (line, (0.95, 1.0))):
+        inside = np.mean([xi < cal.levels_at(qi)["90%"] for xi, qi in zip(x[near], q[near], strict=True)])
+        assert expected[0] <= inside <= expected[1], (cal.knots_u, inside)
+    inside = cross_validated_inside(x, q, folds=5, knots_pe=(2.0e4,))
+    for d in range(2, 6):
+        assert np.mean(inside["90%"][np.floor(np.log10(q)) == d]) == pytest.approx(0.9, abs=0.04)
+    with pytest.raises(ValueError, match="needs 3 coefficients"):
+        ChargeCalibration({"50%": (1.0, 0.1), "90%": (2.0, 0.1)}, (1.0, 1e6), "no knot coefficient", knots_u=(1.0,))
+
+
 def test_negative_and_zero_values_count_as_inside():
     x, q = _events(300, seed=3)
     x[:30] = -1.0

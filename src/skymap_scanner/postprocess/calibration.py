@@ -74,31 +74,41 @@ class ContourCalibration:
 
 @dataclass(frozen=True)
 class ChargeCalibration:
-    """2ΔLLH levels as a function of the event's total charge Q [PE]:
-    ln L_q = a_q + b_q log10(Q / :data:`CHARGE_PIVOT_PE`), Q clamped to ``charge_range_pe``."""
+    """2ΔLLH levels as a function of the event's total charge Q [PE], a broken line in log-log:
+    ln L_q = a_q + b_q u + Σ_j c_qj max(u - k_j, 0), u = log10(Q / :data:`CHARGE_PIVOT_PE`), with knots k_j
+    (``knots_u``; none: a power law), Q clamped to ``charge_range_pe``."""
 
-    #: (a_q, b_q) per containment ("50%", "90%")
-    coefficients: dict[str, tuple[float, float]]
+    #: (a_q, b_q, c_q1, …) per containment ("50%", "90%")
+    coefficients: dict[str, tuple[float, ...]]
     #: the total charges [PE] of the events it was measured on (lowest, highest)
     charge_range_pe: tuple[float, float]
     description: str
     n_events: int = 0
     details: dict[str, object] = field(default_factory=dict)
+    #: knots k_j in u = log10(Q / pivot) where the slope changes
+    knots_u: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         if set(self.coefficients) != set(CONTAINMENTS):
             raise ValueError(f"calibration coefficients must be given for {sorted(CONTAINMENTS)}")
+        if any(len(c) != 2 + len(self.knots_u) for c in self.coefficients.values()):
+            raise ValueError(f"a charge calibration with {len(self.knots_u)} knots needs "
+                             f"{2 + len(self.knots_u)} coefficients per containment")
         lo, hi = self.charge_range_pe
         if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo <= hi):
             raise ValueError(f"charge range must satisfy 0 < low <= high, got {self.charge_range_pe}")
-        for q in (lo, hi):  # ln L is linear in log10 Q: levels valid at both ends are valid between
+        # ln L is linear in log10 Q between knots: levels valid at the ends and knots are valid between
+        inner = [CHARGE_PIVOT_PE * 10.0**k for k in self.knots_u if lo < CHARGE_PIVOT_PE * 10.0**k < hi]
+        for q in (lo, *inner, hi):
             self.at(q)
 
     def levels_at(self, charge_pe: float) -> dict[str, float]:
         """The levels at total charge ``charge_pe`` [PE] (clamped to the measured range)."""
         q = min(max(float(charge_pe), self.charge_range_pe[0]), self.charge_range_pe[1])
         u = math.log10(q / CHARGE_PIVOT_PE)
-        return {k: math.exp(a + b * u) for k, (a, b) in self.coefficients.items()}
+        return {k: math.exp(c[0] + c[1] * u + sum(cj * max(u - kj, 0.0) for cj, kj in zip(c[2:], self.knots_u,
+                                                                                           strict=True)))
+                for k, c in self.coefficients.items()}
 
     def at(self, charge_pe: float) -> ContourCalibration:
         """The fixed-level calibration of an event with total charge ``charge_pe`` [PE]."""
@@ -116,10 +126,11 @@ class ChargeCalibration:
 
     @classmethod
     def from_dict(cls, d: dict[str, object]) -> ChargeCalibration:
-        coefficients = {str(k): (float(v[0]), float(v[1])) for k, v in dict(d["coefficients"]).items()}
+        coefficients = {str(k): tuple(float(x) for x in v) for k, v in dict(d["coefficients"]).items()}
         lo, hi = (float(v) for v in d["charge_range_pe"])
+        knots = tuple(float(k) for k in d.get("knots_u", ()))
         return cls(coefficients, (lo, hi), str(d["description"]), int(d.get("n_events", 0)),
-                   dict(d.get("details", {})))
+                   dict(d.get("details", {})), knots)
 
 
 #: the pivot charge of :class:`ChargeCalibration` [PE] (an order of a 100 TeV muon's)
