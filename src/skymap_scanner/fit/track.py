@@ -71,7 +71,7 @@ class MpeSettings:
     jitter_ns: float = JITTER_MPE_NS
     noise_floor_per_ns: float = NOISE_FLOOR_PER_NS
     max_iterations: int = 60
-    #: ln p_σ and ln S_σ interpolated in a table (``physics.cpandel_table``; ≈ 4× faster per DOM, within
+    #: ln p_σ and ln S_σ interpolated in a table (``physics.cpandel_table``; ≈ 2.5× faster per DOM, within
     #: ``TABLE_TOLERANCE`` of the exact kernels, which run outside its grid) instead of computed exactly
     tabulated: bool = True
 

@@ -58,6 +58,8 @@ def mpe_dom_loglike_tabulated(t_res: float, xi: float, n_photons: float, ln_n_ph
     """:func:`mpe_dom_loglike` with ln p_σ and ln S_σ interpolated in ``table`` (``cpandel_table.build_table(ρ,
     σ)``; the derivatives are the interpolant's own), and the exact kernels outside its grid; ``ln_n_photons``
     = ln N, precomputed (a logarithm per DOM is a quarter of the tabulated cost)."""
+    if grid[3] < 2.0:  # no table (``NO_TABLE``): the exact kernels, unchanged
+        return mpe_dom_loglike(t_res, xi, n_photons, rho, sigma, ln_floor)
     if t_res < 0.0 and ln_n_photons - 0.5 * (t_res / sigma) ** 2 - math.log(sigma) - LN_SQRT_2PI < ln_floor - FLOOR_GAP:
         # deep in the Gaussian tail p_σ(t) ≤ φ(t/σ)/σ (t < 0; S_σ ≤ 1): L < e^-FLOOR_GAP floor, so
         # ln(L + floor) = ln floor and the derivatives vanish to double precision
