@@ -8,7 +8,10 @@ For a hit DOM with first-pulse residual t [ns] and N photoelectrons:
 
 and the event log-likelihood is Σ ln(L + n_floor) over hit DOMs, the noise floor n_floor [1/ns] capping
 the penalty of outlier hits (not a normalised mixture). Kernels return ln(L + n_floor) and its
-derivatives with respect to the residual and to ξ = d_eff / λ.
+derivatives with respect to the residual and to ξ = d_eff / λ: :func:`mpe_dom_loglike` from the exact
+convolved-Pandel kernels, :func:`mpe_dom_loglike_tabulated` from the table of ``cpandel_table`` (the track
+fit's default). Each combines ln p and ln S into ln L itself: the exact one keeps its arithmetic order, so
+scans with the exact kernels reproduce earlier llh bit for bit.
 """
 
 from __future__ import annotations
